@@ -1,0 +1,151 @@
+#pragma once
+// The protocol runner: N independent runs of (space, strategy, evaluator, budget). Each run seeds
+// its own generator with derive_seed(master seed, run index), so the results do not depend on the
+// executor or its thread count.
+//
+// Budget: the number of distinct architectures evaluated in a run. A repeat of an architecture
+// the run has already evaluated is answered from the run's history and not charged. An
+// out-of-table answer is recorded but not charged either (nothing was evaluated). A failed
+// evaluation is charged: the evaluator did the work.
+
+#include <nascent/concepts.hpp>
+#include <nascent/core/evaluation.hpp>
+#include <nascent/core/history.hpp>
+#include <nascent/core/rng.hpp>
+#include <nascent/exec/sequential.hpp>
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace nascent {
+
+struct run_options {
+    std::size_t budget = 100;     ///< distinct architectures evaluated per run (>= 1)
+    std::size_t runs = 1;         ///< independent runs (>= 1)
+    std::uint64_t seed = 0;       ///< master seed
+    /// Metric recorded beside the reward in results and trajectories (e.g. the 200-epoch test
+    /// accuracy reported for the architecture chosen by the validation reward).
+    std::string_view report = "test_acc@200";
+    /// A run stops early after this many consecutive proposals that cost nothing (repeats,
+    /// out-of-table), e.g. when a small space is exhausted.
+    std::size_t max_free_streak = 100000;
+    /// Called once per finished run with the number of finished runs; may be called from
+    /// worker threads concurrently, so it must be thread-safe.
+    std::function<void(std::size_t finished)> on_run_done{};
+};
+
+template <class G>
+struct run_result {
+    std::size_t run = 0;
+    std::uint64_t seed = 0;
+    std::optional<G> best;      ///< highest reward among ok evaluations (first reached on ties)
+    double best_reward = -std::numeric_limits<double>::infinity();
+    double best_report = std::numeric_limits<double>::quiet_NaN(); ///< NaN if not reported
+    std::size_t queries = 0;      ///< charged evaluations
+    std::size_t repeats = 0;      ///< proposals answered from the run's history
+    std::size_t failures = 0;     ///< charged evaluations whose status was not ok
+    std::size_t out_of_table = 0; ///< proposals a table could not answer
+    bool stalled = false;         ///< stopped by max_free_streak before spending the budget
+    /// After each charged evaluation: {best reward so far, that architecture's report metric}.
+    std::vector<std::array<double, 2>> trajectory;
+};
+
+namespace detail {
+inline void check_run_options(const run_options& o) {
+    if (o.budget == 0) throw std::invalid_argument("run_options: budget must be >= 1, got 0");
+    if (o.runs == 0) throw std::invalid_argument("run_options: runs must be >= 1, got 0");
+}
+} // namespace detail
+
+/// One run: asks `strategy` until `options.budget` architectures have been evaluated.
+template <SearchSpace S, Strategy St, Evaluator<genotype_t<S>> E>
+    requires std::same_as<genotype_t<St>, genotype_t<S>>
+[[nodiscard]] run_result<genotype_t<S>> run_search(const S& space, St strategy, E& evaluator,
+                                                   const run_options& options,
+                                                   std::size_t run_index = 0) {
+    detail::check_run_options(options);
+    using G = genotype_t<S>;
+    run_result<G> result;
+    result.run = run_index;
+    result.seed = derive_seed(options.seed, run_index);
+    result.trajectory.reserve(options.budget);
+    rng gen(result.seed);
+    history<S> seen(space, options.budget);
+    std::size_t free_streak = 0;
+
+    while (result.queries < options.budget) {
+        const G candidate = strategy.ask(gen);
+        const auto h = space.hash(candidate);
+        if (const evaluation* known = seen.find_hashed(candidate, h)) {
+            ++result.repeats;
+            strategy.tell(candidate, *known);
+            if (++free_streak >= options.max_free_streak) break;
+            continue;
+        }
+        const evaluation& e =
+            seen.insert_hashed(candidate, h, [&] { return evaluator.evaluate(candidate); });
+        if (e.status == eval_status::out_of_table) {
+            ++result.out_of_table;
+            strategy.tell(candidate, e);
+            if (++free_streak >= options.max_free_streak) break;
+            continue;
+        }
+        free_streak = 0;
+        ++result.queries;
+        if (!e.ok()) ++result.failures;
+        if (e.ok() && (!result.best || e.reward > result.best_reward)) {
+            result.best = candidate;
+            result.best_reward = e.reward;
+            result.best_report =
+                e.metrics.get(options.report).value_or(std::numeric_limits<double>::quiet_NaN());
+        }
+        result.trajectory.push_back({result.best_reward, result.best_report});
+        strategy.tell(candidate, e);
+    }
+    result.stalled = result.queries < options.budget;
+    return result;
+}
+
+/// `options.runs` independent runs, spread over `executor`. The evaluator is shared by all runs
+/// when its thread safety is constant, copied per run when basic, and the runs are made one after
+/// another (whatever the executor) when none.
+template <SearchSpace S, Strategy St, class E, Executor X = exec::sequential_executor>
+    requires Evaluator<std::remove_cvref_t<E>, genotype_t<S>> &&
+             std::same_as<genotype_t<St>, genotype_t<S>>
+[[nodiscard]] std::vector<run_result<genotype_t<S>>>
+run_protocol(const S& space, const St& prototype, E&& evaluator, const run_options& options,
+             const X& executor = {}) {
+    detail::check_run_options(options);
+    using Ev = std::remove_cvref_t<E>;
+    std::vector<run_result<genotype_t<S>>> results(options.runs);
+    std::atomic<std::size_t> finished{0};
+    auto one_run = [&](std::size_t i, auto& ev) {
+        results[i] = run_search(space, prototype, ev, options, i);
+        const auto done = finished.fetch_add(1) + 1;
+        if (options.on_run_done) options.on_run_done(done);
+    };
+    constexpr auto safety = thread_safety_of<Ev>;
+    if constexpr (safety == thread_safety::none) {
+        exec::sequential_executor{}.for_each(options.runs, [&](std::size_t i) { one_run(i, evaluator); });
+    } else if constexpr (safety == thread_safety::constant) {
+        executor.for_each(options.runs, [&](std::size_t i) { one_run(i, evaluator); });
+    } else {
+        executor.for_each(options.runs, [&](std::size_t i) {
+            Ev local = evaluator;
+            one_run(i, local);
+        });
+    }
+    return results;
+}
+
+} // namespace nascent

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages nascent needs, skipping those already present.
+# Usage: scripts/setup.sh [--python]   (--python also installs the Python peers
+# used by the baseline benchmark and the plotting script)
+set -euo pipefail
+
+packages=(g++ cmake ninja-build libeigen3-dev xtensor-dev libtbb-dev librange-v3-dev
+          doctest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev)
+if [[ "${1:-}" == "--python" ]]; then
+  packages+=(python3 python3-numpy python3-matplotlib libopenblas0-pthread)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+echo "setup: installing ${missing[*]}" >&2
+"${sudo_cmd[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
