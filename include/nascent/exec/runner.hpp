@@ -68,9 +68,10 @@ inline void check_run_options(const run_options& o) {
 } // namespace detail
 
 /// One run: asks `strategy` until `options.budget` architectures have been evaluated.
-template <SearchSpace S, Strategy St, Evaluator<genotype_t<S>> E>
-    requires std::same_as<genotype_t<St>, genotype_t<S>>
-[[nodiscard]] run_result<genotype_t<S>> run_search(const S& space, St strategy, E& evaluator,
+template <SearchSpace S, Strategy St, class E>
+    requires Evaluator<std::remove_reference_t<E>, genotype_t<S>> &&
+             std::same_as<genotype_t<St>, genotype_t<S>>
+[[nodiscard]] run_result<genotype_t<S>> run_search(const S& space, St strategy, E&& evaluator,
                                                    const run_options& options,
                                                    std::size_t run_index = 0) {
     detail::check_run_options(options);
