@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -307,14 +308,35 @@ int cmd_query(const std::optional<std::string>& data, const std::string& arch,
     return 0;
 }
 
+/// Accepts whole numbers >= `minimum` (below 2^64) and says so plainly otherwise.
+CLI::Validator whole_number(unsigned long long minimum) {
+    return CLI::Validator(
+        [minimum](const std::string& text) -> std::string {
+            unsigned long long value = 0;
+            const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+            const std::string bound = ">= " + std::to_string(minimum);
+            if (ec != std::errc{} || end != text.data() + text.size()) {
+                return "expected a whole number " + bound + ", got '" + text + "'";
+            }
+            return value < minimum ? "must be " + bound + ", got " + text : "";
+        },
+        "INT>=" + std::to_string(minimum));
+}
+const CLI::Validator at_least_one = whole_number(1);
+
 void add_search_options(CLI::App& cmd, search_settings& s) {
-    cmd.add_option("--runs", s.runs, "independent runs")->check(CLI::PositiveNumber);
+    cmd.add_option("--runs", s.runs, "independent runs")->check(at_least_one)->capture_default_str();
     cmd.add_option("--budget", s.budget, "distinct architectures evaluated per run")
-        ->check(CLI::PositiveNumber);
-    cmd.add_option("--seed", s.seed, "master seed");
-    cmd.add_option("--threads", s.threads, "worker threads")->check(CLI::PositiveNumber);
-    cmd.add_option("--population", s.population, "REA population size")->check(CLI::PositiveNumber);
-    cmd.add_option("--sample", s.sample, "REA tournament size")->check(CLI::PositiveNumber);
+        ->check(at_least_one)
+        ->capture_default_str();
+    cmd.add_option("--seed", s.seed, "master seed")->check(whole_number(0))->capture_default_str();
+    cmd.add_option("--threads", s.threads, "worker threads")->check(at_least_one)->capture_default_str();
+    cmd.add_option("--population", s.population, "REA population size")
+        ->check(at_least_one)
+        ->capture_default_str();
+    cmd.add_option("--sample", s.sample, "REA tournament size")
+        ->check(at_least_one)
+        ->capture_default_str();
 }
 
 } // namespace
@@ -338,9 +360,12 @@ int main(int argc, char** argv) {
 
     auto* run = app.add_subcommand("run", "run one strategy on one dataset");
     add_common(*run);
-    run->add_option("--dataset", dataset, "dataset")->check(CLI::IsMember(dataset_names));
+    run->add_option("--dataset", dataset, "dataset")
+        ->check(CLI::IsMember(dataset_names))
+        ->capture_default_str();
     run->add_option("--strategy", settings.strategy, "search strategy")
-        ->check(CLI::IsMember(strategy_names));
+        ->check(CLI::IsMember(strategy_names))
+        ->capture_default_str();
     add_search_options(*run, settings);
     run->add_option("--json", json_path, "write all runs as JSON to this file");
 
@@ -358,14 +383,16 @@ int main(int argc, char** argv) {
 
     try {
         app.parse(argc, argv);
-        if (*query && !*arch_opt && !*index_opt) {
-            throw CLI::RequiredError("query needs --arch STRING or --index N");
-        }
     } catch (const CLI::ParseError& e) {
-        const int code = app.exit(e);
-        return code == 0 ? 0 : 2;
+        if (e.get_exit_code() == 0) return app.exit(e); // --help
+        std::fprintf(stderr, "nascent: error: %s (see nascent --help)\n", e.what());
+        return 2;
     }
 
+    if (*query && !*arch_opt && !*index_opt) {
+        std::fprintf(stderr, "nascent: error: query needs --arch STRING or --index N\n");
+        return 2;
+    }
     try {
         if (*run) return cmd_run(data, dataset, settings, json_path);
         if (*compare) return cmd_compare(data, settings, json_path);

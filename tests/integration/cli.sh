@@ -66,19 +66,20 @@ out=$("$nascent" query --data "$data" --index 9930)
 if [[ $out == *"cifar100 test_acc@200          73.5133"* ]]; then pass; else fail "query --index: $out"; fi
 expect_error "bad arch" "unknown op 'conv9x9'" query --data "$data" \
     --arch '|conv9x9~0|+|none~0|none~1|+|none~0|none~1|none~2|'
-expect_error "query needs an arch" "--arch" query --data "$data"
+expect_error "query needs an arch" "query needs --arch STRING or --index N" query --data "$data"
 expect_error "index out of range" "15625" query --data "$data" --index 15625
 
 # Bad flags and values: exit 2, naming the valid choices.
-expect_error "--runs 0" "--runs" run --data "$data" --runs 0
-expect_error "--budget 0" "--budget" run --data "$data" --budget 0
-expect_error "--threads 0" "--threads" run --data "$data" --threads 0
-expect_error "unknown strategy" "random" run --data "$data" --strategy bananas
-expect_error "unknown strategy lists choices" "rea" run --data "$data" --strategy bananas
-expect_error "unknown dataset" "imagenet16-120" run --data "$data" --dataset mnist
-expect_error "unknown benchmark" "nb201" run --data "$data" --benchmark nb999
+expect_error "--runs 0" "--runs: must be >= 1, got 0" run --data "$data" --runs 0
+expect_error "--budget 0" "--budget: must be >= 1, got 0" run --data "$data" --budget 0
+expect_error "--threads 0" "--threads: must be >= 1, got 0" run --data "$data" --threads 0
+expect_error "compare --runs 0" "--runs: must be >= 1, got 0" compare --data "$data" --runs 0
+expect_error "unknown strategy" "--strategy: bananas not in {random,rea,ls}" run --data "$data" --strategy bananas
+expect_error "unknown dataset" "--dataset: mnist not in {cifar10,cifar100,imagenet16-120}" run --data "$data" --dataset mnist
+expect_error "unknown benchmark" "--benchmark: nb999 not in {nb201}" run --data "$data" --benchmark nb999
 expect_error "unknown flag" "--frobnicate" run --frobnicate
-expect_error "malformed number" "--runs" run --runs ten
+expect_error "malformed number" "--runs: expected a whole number >= 1, got 'ten'" run --runs ten
+expect_error "negative seed" "--seed: expected a whole number >= 0, got '-3'" run --seed -3
 expect_error "no subcommand" "subcommand" 
 expect_error "unwritable json" "cannot write" run --data "$data" --runs 2 --budget 5 --json /nonexistent/dir/out.json
 

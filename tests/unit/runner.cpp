@@ -180,3 +180,16 @@ TEST_CASE("NAS-Bench-201 CIFAR-10, 500 runs at budget 150: REA and LS beat rando
     CHECK(random > 93.6);
     CHECK(rea < 94.3733);
 }
+
+TEST_CASE("nascent::run: one run from a strategy that carries its space") {
+    const nb201::space space;
+    const nascent::strategy::regularized_evolution rea{space, nascent::ops::point_mutation{},
+                                                       {.population = 10, .sample = 3}};
+    const auto ev = nascent::test::nb201().evaluator({.dataset = "cifar10", .reward = "valid_acc@12"});
+    const auto a = nascent::run(rea, ev, {.budget = 150, .seed = 0}, 4);
+    const auto b = nascent::run_search(space, rea, ev, {.budget = 150, .seed = 0}, 4);
+    CHECK(a.queries == 150);
+    CHECK(a.best == b.best);
+    CHECK(a.trajectory == b.trajectory);
+    CHECK(a.seed == nascent::derive_seed(0, 4));
+}

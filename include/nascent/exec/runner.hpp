@@ -117,6 +117,18 @@ template <SearchSpace S, Strategy St, class E>
     return result;
 }
 
+/// One run of a strategy that carries its space (every strategy of the library does):
+/// `nascent::run(rea, evaluator, {.budget = 150, .seed = 0})`.
+template <Strategy St, class E>
+    requires requires(const St& s) {
+        { s.space() } -> SearchSpace;
+    } && Evaluator<std::remove_reference_t<E>, genotype_t<St>>
+[[nodiscard]] run_result<genotype_t<St>> run(const St& strategy, E&& evaluator,
+                                             const run_options& options,
+                                             std::size_t run_index = 0) {
+    return run_search(strategy.space(), strategy, evaluator, options, run_index);
+}
+
 /// `options.runs` independent runs, spread over `executor`. The evaluator is shared by all runs
 /// when its thread safety is constant, copied per run when basic, and the runs are made one after
 /// another (whatever the executor) when none.
