@@ -6,7 +6,7 @@
 
 #include <nascent/concepts.hpp>
 #include <nascent/core/evaluation.hpp>
-#include <nascent/ops/categorical.hpp>
+#include <nascent/ops/mutation.hpp>
 
 #include <cstddef>
 #include <stdexcept>
@@ -21,7 +21,7 @@ struct rea_options {
     std::size_t sample = 3;      ///< tournament size (S), drawn with replacement
 };
 
-template <SearchSpace S, Mutator<S> M = ops::point_mutation>
+template <SearchSpace S, Mutator<S> M = ops::default_mutator_t<S>>
 class regularized_evolution {
 public:
     using genotype = genotype_t<S>;
