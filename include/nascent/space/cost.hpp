@@ -14,13 +14,13 @@ namespace nascent::cost {
 struct network_cost {
     double params = 0; ///< trainable parameters
     double flops = 0;  ///< multiply-accumulates for one input
-    network_cost& operator+=(const network_cost& o) noexcept {
+    constexpr network_cost& operator+=(const network_cost& o) noexcept {
         params += o.params;
         flops += o.flops;
         return *this;
     }
-    friend network_cost operator+(network_cost a, const network_cost& b) noexcept { return a += b; }
-    friend network_cost operator*(double k, network_cost a) noexcept {
+    friend constexpr network_cost operator+(network_cost a, const network_cost& b) noexcept { return a += b; }
+    friend constexpr network_cost operator*(double k, network_cost a) noexcept {
         a.params *= k;
         a.flops *= k;
         return a;
