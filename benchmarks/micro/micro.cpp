@@ -5,7 +5,9 @@
 #include <nascent/core/history.hpp>
 #include <nascent/exec/runner.hpp>
 #include <nascent/ops/categorical.hpp>
+#include <nascent/space/darts.hpp>
 #include <nascent/space/nb201.hpp>
+#include <nascent/space/nb201_cost.hpp>
 #include <nascent/strategy/regularized_evolution.hpp>
 
 #include <benchmark/benchmark.h>
@@ -107,6 +109,29 @@ void bm_rea_run_150(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations() * 150);
 }
 BENCHMARK(bm_rea_run_150);
+
+// Exact params + FLOPs of the NAS-Bench-201 network of a cell (target >= 1e6/s).
+void bm_nb201_cost(benchmark::State& state) {
+    const auto cells = random_cells(4096);
+    std::size_t i = 0;
+    for (auto _ : state) benchmark::DoNotOptimize(nascent::nb201::network_cost(cells[i++ & 4095]));
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(bm_nb201_cost);
+
+// Exact params + FLOPs of DARTS' CIFAR network (NAS-Bench-301 setting).
+void bm_darts_cost(benchmark::State& state) {
+    const nascent::darts::space space;
+    nascent::rng gen(4);
+    std::vector<nascent::darts::genotype> gs(1024);
+    for (auto& g : gs) g = space.sample(gen);
+    std::size_t i = 0;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(nascent::darts::cost(gs[i++ & 1023], nascent::darts::nb301_network));
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(bm_darts_cost);
 
 } // namespace
 

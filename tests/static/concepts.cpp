@@ -5,7 +5,12 @@
 #include <nascent/exec/sequential.hpp>
 #include <nascent/exec/tbb_executor.hpp>
 #include <nascent/ops/categorical.hpp>
+#include <nascent/space/darts.hpp>
+#include <nascent/space/hyperparameters.hpp>
+#include <nascent/space/mbconv.hpp>
 #include <nascent/space/nb201.hpp>
+#include <nascent/space/product.hpp>
+#include <nascent/ops/mutation.hpp>
 #include <nascent/strategy/local_search.hpp>
 #include <nascent/strategy/random_search.hpp>
 #include <nascent/strategy/regularized_evolution.hpp>
@@ -52,6 +57,35 @@ struct non_regular_genotype_space { // genotypes must be comparable values
     std::uint64_t hash(const genotype&) const { return 0; }
 };
 static_assert(!nascent::SearchSpace<non_regular_genotype_space>);
+
+// Composite and macro spaces.
+using joint_space = nascent::space::product_space<nb201_space, nascent::space::hyperparameter_space>;
+static_assert(nascent::SearchSpace<joint_space>);
+static_assert(nascent::EnumerableSpace<joint_space>);
+static_assert(nascent::PrintableSpace<joint_space>);
+static_assert(nascent::NeighbourhoodSpace<joint_space>);
+static_assert(!nascent::CategoricalSpace<joint_space>); // a tuple has no g[i]
+static_assert(nascent::CategoricalSpace<nascent::space::hyperparameter_space>);
+static_assert(nascent::SearchSpace<nascent::darts::cell_space>);
+static_assert(nascent::NeighbourhoodSpace<nascent::darts::cell_space>);
+static_assert(!nascent::CategoricalSpace<nascent::darts::cell_space>); // inputs must stay distinct
+static_assert(nascent::SearchSpace<nascent::darts::space>);
+static_assert(!nascent::EnumerableSpace<nascent::darts::space>); // ~1e19 genotypes
+static_assert(nascent::SearchSpace<nascent::mbconv::space>);
+static_assert(nascent::NeighbourhoodSpace<nascent::mbconv::space>);
+static_assert(nascent::PrintableSpace<nascent::mbconv::space>);
+static_assert(!nascent::CategoricalSpace<nascent::mbconv::space>); // inactive layers stay canonical
+using conditional = nascent::space::conditional_space<nb201_space, nascent::space::hyperparameter_space>;
+static_assert(nascent::SearchSpace<conditional>);
+static_assert(nascent::PrintableSpace<conditional>);
+
+// Every space has a default mutation that REA picks up.
+static_assert(nascent::Mutator<nascent::ops::default_mutator_t<joint_space>, joint_space>);
+static_assert(nascent::Mutator<nascent::ops::default_mutator_t<nascent::darts::space>, nascent::darts::space>);
+static_assert(nascent::Mutator<nascent::ops::default_mutator_t<nascent::mbconv::space>, nascent::mbconv::space>);
+static_assert(nascent::Mutator<nascent::ops::default_mutator_t<conditional>, conditional>);
+static_assert(nascent::Strategy<nascent::strategy::regularized_evolution<nascent::darts::space>>);
+static_assert(nascent::Strategy<nascent::strategy::local_search<nascent::mbconv::space>>);
 
 // ---- operators
 static_assert(nascent::Mutator<nascent::ops::point_mutation, nb201_space>);

@@ -62,6 +62,20 @@ template <class S>
 concept HasNeighbours = NeighbourhoodSpace<S> || CategoricalSpace<S>;
 } // namespace detail
 
+/// The number of genotypes of a space as a floating-point number (spaces such as DARTS' or
+/// OFA's exceed 2^64): the space's `cardinality()` or `size()`.
+template <class S>
+concept Countable = requires(const S& s) { s.cardinality(); } || requires(const S& s) { s.size(); };
+
+template <Countable S>
+[[nodiscard]] long double cardinality(const S& s) {
+    if constexpr (requires { s.cardinality(); }) {
+        return static_cast<long double>(s.cardinality());
+    } else {
+        return static_cast<long double>(s.size());
+    }
+}
+
 template <SearchSpace... Parts>
     requires(sizeof...(Parts) >= 1)
 class product_space {
@@ -95,6 +109,13 @@ public:
         return h;
     }
 
+    [[nodiscard]] long double cardinality() const
+        requires(Countable<Parts> && ...)
+    {
+        return std::apply([](const auto&... p) { return (space::cardinality(p) * ...); }, m_parts);
+    }
+
+    /// The exact count; throws std::overflow_error past 2^64 (see cardinality()).
     [[nodiscard]] std::uint64_t size() const
         requires(EnumerableSpace<Parts> && ...)
     {
