@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <ranges>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -112,6 +113,15 @@ concept Evaluator = requires(E& e, const G& g) {
     { e.evaluate(g) } -> std::same_as<evaluation>;
 };
 
+/// Evaluation at a fidelity (epochs of training, for tables and trainers alike): what
+/// successive halving, Hyperband and BOHB spend their budget on. `fidelities()` lists the levels
+/// the evaluator supports, ascending (a table has only the epochs it recorded).
+template <class E, class G>
+concept MultiFidelityEvaluator = Evaluator<E, G> && requires(E& e, const G& g, double fidelity) {
+    { e.evaluate(g, fidelity) } -> std::same_as<evaluation>;
+    { e.fidelities() } -> std::ranges::forward_range;
+};
+
 /// An evaluator's declared thread safety: `E::thread_safety` if present, else basic
 /// (pagmo2's default: copies are independent).
 template <class E>
@@ -135,6 +145,24 @@ concept Strategy = requires { typename genotype_t<St>; } && std::copy_constructi
                        { s.ask(gen) } -> std::same_as<genotype_t<St>>;
                        s.tell(g, e);
                    };
+
+// ---------------------------------------------------------------------------------------------
+// Surrogates
+
+/// A prediction of a surrogate: mean and variance (0 for models without uncertainty).
+struct prediction {
+    double mean = 0.0;
+    double variance = 0.0;
+};
+
+/// A model of the reward: `fit(genotypes, targets)` then `predict(g)`. Fitting on bad data (no
+/// points, non-finite targets) throws std::invalid_argument; it never yields NaN predictions.
+template <class M, class G>
+concept Surrogate = requires(M& m, const M& cm, std::span<const G> xs, std::span<const double> ys,
+                             const G& g) {
+    m.fit(xs, ys);
+    { cm.predict(g) } -> std::same_as<prediction>;
+};
 
 // ---------------------------------------------------------------------------------------------
 // Executors
