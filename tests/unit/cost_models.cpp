@@ -94,7 +94,9 @@ TEST_CASE("darts cost: NAS-Bench-301 parameters match NASLib's for all 725 liste
 
 TEST_CASE("mbconv cost: hand-checked block and network extremes") {
     // One block: 24 -> mid 72 (e3) -> 40, k5, stride 2, SE to 24, at 56x56 -> 28x28.
-    const auto b = nascent::mbconv::mbconv_block(24, 72, 40, 5, 2, 24, 56);
+    const auto b = nascent::cost::mbconv_block({.in_channels = 24, .mid_channels = 72, .out_channels = 40,
+                                                 .kernel = 5, .stride = 2, .se_channels = 24},
+                                                56, 56);
     const double params = 24 * 72 + 2 * 72 + 72 * 25 + 2 * 72 + (72 * 24 + 24) + (24 * 72 + 72) + 72 * 40 + 2 * 40;
     const double flops = 24 * 72 * 56 * 56 + 72 * 25 * 28 * 28 + 72 * 24 * 2 + 72 * 40 * 28 * 28;
     CHECK(b.params == params);

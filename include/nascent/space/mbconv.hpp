@@ -34,9 +34,9 @@ inline constexpr std::array<int, 3> kernel_choices{3, 5, 7};
 inline constexpr std::array<int, 3> expand_choices{3, 4, 6};
 
 struct arch {
-    std::array<std::uint8_t, num_stages> depth{};                  ///< index into depth_choices
-    std::array<std::uint8_t, num_stages * max_depth> kernel{};     ///< index into kernel_choices
-    std::array<std::uint8_t, num_stages * max_depth> expand{};     ///< index into expand_choices
+    std::array<std::uint8_t, num_stages> depth{};              ///< index into depth_choices
+    std::array<std::uint8_t, num_stages * max_depth> kernel{}; ///< index into kernel_choices
+    std::array<std::uint8_t, num_stages * max_depth> expand{}; ///< index into expand_choices
     friend constexpr auto operator<=>(const arch&, const arch&) = default;
 
     [[nodiscard]] constexpr int depth_of(std::size_t stage) const noexcept {
@@ -55,46 +55,35 @@ struct mutation {
             arch child = parent;
             for (std::size_t s = 0; s < num_stages; ++s) {
                 if (uniform_real(gen) < probability)
-                    child.depth[s] = static_cast<std::uint8_t>(uniform_index(gen, depth_choices.size()));
+                    child.depth[s] =
+                        static_cast<std::uint8_t>(uniform_index(gen, depth_choices.size()));
             }
             for (std::size_t s = 0; s < num_stages; ++s) {
                 for (int l = 0; l < child.depth_of(s); ++l) {
                     const auto i = s * max_depth + static_cast<std::size_t>(l);
                     if (uniform_real(gen) < probability)
-                        child.kernel[i] = static_cast<std::uint8_t>(uniform_index(gen, kernel_choices.size()));
+                        child.kernel[i] =
+                            static_cast<std::uint8_t>(uniform_index(gen, kernel_choices.size()));
                     if (uniform_real(gen) < probability)
-                        child.expand[i] = static_cast<std::uint8_t>(uniform_index(gen, expand_choices.size()));
+                        child.expand[i] =
+                            static_cast<std::uint8_t>(uniform_index(gen, expand_choices.size()));
                 }
             }
             space.canonicalise(child);
-            if (child != parent) return child;
+            if (child != parent)
+                return child;
         }
     }
 };
 
-/// Cost of one MBConv block (inverted residual): optional 1x1 expansion + BN, k x k depthwise
-/// convolution with stride + BN, optional squeeze-and-excitation (two 1x1 convolutions with
-/// bias on the pooled vector), 1x1 projection + BN. `size` is the input's height = width.
-[[nodiscard]] constexpr cost::network_cost mbconv_block(std::int64_t c_in, std::int64_t mid,
-                                                        std::int64_t c_out, std::int64_t kernel,
-                                                        std::int64_t stride, std::int64_t se_mid,
-                                                        std::int64_t size) noexcept {
-    const auto out = cost::conv_out(size, kernel, stride, kernel / 2);
-    cost::network_cost c;
-    if (mid != c_in) c += cost::conv2d(c_in, mid, 1, size, size) + cost::batch_norm(mid);
-    c += cost::conv2d(mid, mid, kernel, out, out, mid) + cost::batch_norm(mid);
-    if (se_mid > 0) {
-        c += cost::conv2d(mid, se_mid, 1, 1, 1, 1, true) + cost::conv2d(se_mid, mid, 1, 1, 1, 1, true);
-    }
-    c += cost::conv2d(mid, c_out, 1, out, out) + cost::batch_norm(c_out);
-    return c;
-}
-
 /// OFA's make_divisible: round to the nearest multiple of `divisor`, never below 90 % of v.
 [[nodiscard]] constexpr std::int64_t make_divisible(double v, std::int64_t divisor = 8) noexcept {
-    auto rounded = static_cast<std::int64_t>(v + static_cast<double>(divisor) / 2) / divisor * divisor;
-    if (rounded < divisor) rounded = divisor;
-    if (static_cast<double>(rounded) < 0.9 * v) rounded += divisor;
+    auto rounded =
+        static_cast<std::int64_t>(v + static_cast<double>(divisor) / 2) / divisor * divisor;
+    if (rounded < divisor)
+        rounded = divisor;
+    if (static_cast<double>(rounded) < 0.9 * v)
+        rounded += divisor;
     return rounded;
 }
 
@@ -112,11 +101,13 @@ public:
         long double per_stage = 0;
         for (int d : depth_choices) {
             long double layers = 1;
-            for (int l = 0; l < d; ++l) layers *= kernel_choices.size() * expand_choices.size();
+            for (int l = 0; l < d; ++l)
+                layers *= kernel_choices.size() * expand_choices.size();
             per_stage += layers;
         }
         long double total = 1;
-        for (std::size_t s = 0; s < num_stages; ++s) total *= per_stage;
+        for (std::size_t s = 0; s < num_stages; ++s)
+            total *= per_stage;
         return total;
     }
 
@@ -146,12 +137,15 @@ public:
 
     [[nodiscard]] static constexpr bool is_valid(const arch& a) noexcept {
         for (std::size_t s = 0; s < num_stages; ++s) {
-            if (a.depth[s] >= depth_choices.size()) return false;
+            if (a.depth[s] >= depth_choices.size())
+                return false;
             for (std::size_t l = 0; l < max_depth; ++l) {
                 const auto i = s * max_depth + l;
                 const bool active = l < static_cast<std::size_t>(a.depth_of(s));
-                if (a.kernel[i] >= (active ? kernel_choices.size() : 1)) return false;
-                if (a.expand[i] >= (active ? expand_choices.size() : 1)) return false;
+                if (a.kernel[i] >= (active ? kernel_choices.size() : 1))
+                    return false;
+                if (a.expand[i] >= (active ? expand_choices.size() : 1))
+                    return false;
             }
         }
         return true;
@@ -174,7 +168,8 @@ public:
         std::vector<arch> out;
         for (std::size_t s = 0; s < num_stages; ++s) {
             for (std::uint8_t d = 0; d < depth_choices.size(); ++d) {
-                if (d == a.depth[s]) continue;
+                if (d == a.depth[s])
+                    continue;
                 arch n = a;
                 n.depth[s] = d;
                 canonicalise(n);
@@ -183,13 +178,15 @@ public:
             for (int l = 0; l < a.depth_of(s); ++l) {
                 const auto i = s * max_depth + static_cast<std::size_t>(l);
                 for (std::uint8_t k = 0; k < kernel_choices.size(); ++k) {
-                    if (k == a.kernel[i]) continue;
+                    if (k == a.kernel[i])
+                        continue;
                     arch n = a;
                     n.kernel[i] = k;
                     out.push_back(n);
                 }
                 for (std::uint8_t e = 0; e < expand_choices.size(); ++e) {
-                    if (e == a.expand[i]) continue;
+                    if (e == a.expand[i])
+                        continue;
                     arch n = a;
                     n.expand[i] = e;
                     out.push_back(n);
@@ -203,10 +200,12 @@ public:
     [[nodiscard]] static std::string to_string(const arch& a) {
         std::string s;
         for (std::size_t st = 0; st < num_stages; ++st) {
-            if (st > 0) s += '|';
+            if (st > 0)
+                s += '|';
             for (int l = 0; l < a.depth_of(st); ++l) {
                 const auto i = st * max_depth + static_cast<std::size_t>(l);
-                if (l > 0) s += '-';
+                if (l > 0)
+                    s += '-';
                 s += 'k' + std::to_string(kernel_choices[a.kernel[i]]) + 'e' +
                      std::to_string(expand_choices[a.expand[i]]);
             }
@@ -216,13 +215,15 @@ public:
 
     [[nodiscard]] static arch parse(std::string_view text) {
         auto fail = [&](const std::string& what) {
-            return std::invalid_argument("invalid MBConv architecture '" + std::string(text) + "': " + what);
+            return std::invalid_argument("invalid MBConv architecture '" + std::string(text) +
+                                         "': " + what);
         };
         arch a;
         std::size_t pos = 0;
         for (std::size_t st = 0; st < num_stages; ++st) {
             const auto end = std::min(text.find('|', pos), text.size());
-            if (pos > text.size()) throw fail("expected 5 stages separated by '|'");
+            if (pos > text.size())
+                throw fail("expected 5 stages separated by '|'");
             const auto stage = text.substr(pos, end - pos);
             int depth = 0;
             std::size_t p = 0;
@@ -246,10 +247,13 @@ public:
                     ok = true;
                 }
             }
-            if (!ok) throw fail("stage " + std::to_string(st) + " has " + std::to_string(depth) + " layers (valid: 2, 3, 4)");
+            if (!ok)
+                throw fail("stage " + std::to_string(st) + " has " + std::to_string(depth) +
+                           " layers (valid: 2, 3, 4)");
             pos = end + 1;
         }
-        if (pos < text.size() + 1) throw fail("more than 5 stages");
+        if (pos < text.size() + 1)
+            throw fail("more than 5 stages");
         return a;
     }
 
@@ -258,17 +262,26 @@ public:
                                                  std::int64_t classes = 1000) {
         std::int64_t size = cost::conv_out(resolution, 3, 2, 1);
         auto c = cost::conv2d(3, 16, 3, size, size) + cost::batch_norm(16);
-        c += mbconv_block(16, 16, 16, 3, 1, 0, size);
+        c += cost::mbconv_block({.in_channels = 16, .mid_channels = 16, .out_channels = 16}, size,
+                                size);
         std::int64_t channels = 16;
         for (std::size_t st = 0; st < num_stages; ++st) {
             for (int l = 0; l < a.depth_of(st); ++l) {
                 const auto i = st * max_depth + static_cast<std::size_t>(l);
                 const std::int64_t stride = l == 0 ? strides[st] : 1;
-                const auto mid = make_divisible(static_cast<double>(channels) *
-                                                expand_choices[a.expand[i]]);
-                const auto se = squeeze_excite[st] ? make_divisible(static_cast<double>(mid / 4)) : 0;
-                c += mbconv_block(channels, mid, widths[st], kernel_choices[a.kernel[i]], stride, se, size);
-                size = cost::conv_out(size, kernel_choices[a.kernel[i]], stride, kernel_choices[a.kernel[i]] / 2);
+                const auto mid =
+                    make_divisible(static_cast<double>(channels) * expand_choices[a.expand[i]]);
+                const auto se =
+                    squeeze_excite[st] ? make_divisible(static_cast<double>(mid / 4)) : 0;
+                c += cost::mbconv_block({.in_channels = channels,
+                                         .mid_channels = mid,
+                                         .out_channels = widths[st],
+                                         .kernel = kernel_choices[a.kernel[i]],
+                                         .stride = stride,
+                                         .se_channels = se},
+                                        size, size);
+                size = cost::conv_out(size, kernel_choices[a.kernel[i]], stride,
+                                      kernel_choices[a.kernel[i]] / 2);
                 channels = widths[st];
             }
         }
@@ -283,9 +296,11 @@ private:
     static std::uint8_t index_of(const std::array<int, 3>& values, int v, const char* what,
                                  std::string_view layer, F& fail) {
         for (std::size_t i = 0; i < values.size(); ++i) {
-            if (values[i] == v) return static_cast<std::uint8_t>(i);
+            if (values[i] == v)
+                return static_cast<std::uint8_t>(i);
         }
-        throw fail(std::string(what) + " in '" + std::string(layer) + "' is not one of the choices");
+        throw fail(std::string(what) + " in '" + std::string(layer) +
+                   "' is not one of the choices");
     }
 };
 
