@@ -8,7 +8,10 @@
 #include <nascent/exec/tbb_executor.hpp>
 #include <nascent/io/atomic_write.hpp>
 #include <nascent/io/data_dir.hpp>
+#include <nascent/space/darts.hpp>
+#include <nascent/space/mbconv.hpp>
 #include <nascent/space/nb201.hpp>
+#include <nascent/space/product.hpp>
 #include <nascent/strategy/local_search.hpp>
 #include <nascent/strategy/random_search.hpp>
 #include <nascent/strategy/regularized_evolution.hpp>
@@ -324,6 +327,35 @@ CLI::Validator whole_number(unsigned long long minimum) {
 }
 const CLI::Validator at_least_one = whole_number(1);
 
+int cmd_spaces() {
+    struct row {
+        const char* name;
+        std::string size;
+        const char* what;
+    };
+    auto count = [](long double n) {
+        char buffer[32];
+        std::snprintf(buffer, sizeof buffer, n < 1e7L ? "%.0Lf" : "%.3Le", n);
+        return std::string(buffer);
+    };
+    const std::vector<row> rows{
+        {"nb201", count(nascent::space::cardinality(nascent::nb201::space{})),
+         "NAS-Bench-201 cell: 4 nodes, 6 edges x 5 ops (table: nb201/nb201.csv)"},
+        {"nb101", "423624",
+         "NAS-Bench-101 cell: <= 7 vertices, <= 9 edges, 3 ops (unique graphs; tables: 1k, 20k)"},
+        {"darts", count(nascent::space::cardinality(nascent::darts::space{})),
+         "DARTS / NAS-Bench-301: normal + reduction cell, 4 nodes x 2 inputs x 8 ops"},
+        {"mbconv", count(nascent::mbconv::space::size()),
+         "Once-for-All MobileNetV3: 5 stages, depth {2,3,4}, kernel {3,5,7}, expand {3,4,6}"},
+        {"regnet", "continuous",
+         "RegNetX design space: depth, w0, wa, wm, group width, bottleneck (pycls ranges)"},
+        {"efficientnet", "8", "EfficientNet B0-B7 compound scaling (alpha 1.2, beta 1.1, gamma 1.15)"},
+    };
+    std::printf("%-13s %-12s %s\n", "space", "genotypes", "description");
+    for (const auto& r : rows) std::printf("%-13s %-12s %s\n", r.name, r.size.c_str(), r.what);
+    return 0;
+}
+
 void add_search_options(CLI::App& cmd, search_settings& s) {
     cmd.add_option("--runs", s.runs, "independent runs")->check(at_least_one)->capture_default_str();
     cmd.add_option("--budget", s.budget, "distinct architectures evaluated per run")
@@ -381,6 +413,8 @@ int main(int argc, char** argv) {
                           ->check(CLI::Range(std::size_t{0}, std::size_t{15624}));
     arch_opt->excludes(index_opt);
 
+    auto* spaces = app.add_subcommand("spaces", "list the built-in search spaces with their sizes");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -397,6 +431,7 @@ int main(int argc, char** argv) {
         if (*run) return cmd_run(data, dataset, settings, json_path);
         if (*compare) return cmd_compare(data, settings, json_path);
         if (*query) return cmd_query(data, arch, index);
+        if (*spaces) return cmd_spaces();
     } catch (const std::exception& e) {
         std::fprintf(stderr, "nascent: error: %s\n", e.what());
         return 2;
