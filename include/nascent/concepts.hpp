@@ -146,6 +146,26 @@ concept Strategy = requires { typename genotype_t<St>; } && std::copy_constructi
                        s.tell(g, e);
                    };
 
+/// What a multi-fidelity strategy asks for: an architecture at a fidelity (e.g. epochs).
+template <class G>
+struct fidelity_request {
+    G arch;
+    double fidelity;
+    friend constexpr bool operator==(const fidelity_request&, const fidelity_request&) = default;
+};
+
+/// A strategy that also chooses the fidelity of each evaluation (successive halving, Hyperband,
+/// BOHB). It is told the fidelity levels before the first ask.
+template <class St>
+concept MultiFidelityStrategy =
+    requires { typename genotype_t<St>; } && std::copy_constructible<St> &&
+    requires(St& s, rng& gen, const fidelity_request<genotype_t<St>>& r, const evaluation& e,
+             std::span<const double> levels) {
+        s.set_fidelities(levels);
+        { s.ask(gen) } -> std::same_as<fidelity_request<genotype_t<St>>>;
+        s.tell(r, e);
+    };
+
 // ---------------------------------------------------------------------------------------------
 // Surrogates
 

@@ -58,12 +58,43 @@ struct run_result {
     bool stalled = false;         ///< stopped by max_free_streak before spending the budget
     /// After each charged evaluation: {best reward so far, that architecture's report metric}.
     std::vector<std::array<double, 2>> trajectory;
+    /// Cumulative cost after each charged evaluation, for runners whose evaluations differ in
+    /// cost (multi-fidelity, asynchronous); empty where every evaluation costs 1.
+    std::vector<double> cost;
 };
 
 namespace detail {
 inline void check_run_options(const run_options& o) {
     if (o.budget == 0) throw std::invalid_argument("run_options: budget must be >= 1, got 0");
     if (o.runs == 0) throw std::invalid_argument("run_options: runs must be >= 1, got 0");
+}
+} // namespace detail
+
+namespace detail {
+/// Calls body(i, evaluator) for every run i over the executor, giving each task the evaluator as
+/// its thread safety allows: shared when constant, a copy per run when basic, and all runs on the
+/// calling thread when none. `on_done(finished runs)` follows each run.
+template <class E, Executor X, class Body>
+void for_each_run(std::size_t runs, E& evaluator, const X& executor,
+                  const std::function<void(std::size_t)>& on_done, Body&& body) {
+    using Ev = std::remove_cvref_t<E>;
+    std::atomic<std::size_t> finished{0};
+    auto one = [&](std::size_t i, auto& ev) {
+        body(i, ev);
+        const auto done = finished.fetch_add(1) + 1;
+        if (on_done) on_done(done);
+    };
+    constexpr auto safety = thread_safety_of<Ev>;
+    if constexpr (safety == thread_safety::none) {
+        exec::sequential_executor{}.for_each(runs, [&](std::size_t i) { one(i, evaluator); });
+    } else if constexpr (safety == thread_safety::constant) {
+        executor.for_each(runs, [&](std::size_t i) { one(i, evaluator); });
+    } else {
+        executor.for_each(runs, [&](std::size_t i) {
+            Ev local = evaluator;
+            one(i, local);
+        });
+    }
 }
 } // namespace detail
 
@@ -139,25 +170,11 @@ template <SearchSpace S, Strategy St, class E, Executor X = exec::sequential_exe
 run_protocol(const S& space, const St& prototype, E&& evaluator, const run_options& options,
              const X& executor = {}) {
     detail::check_run_options(options);
-    using Ev = std::remove_cvref_t<E>;
     std::vector<run_result<genotype_t<S>>> results(options.runs);
-    std::atomic<std::size_t> finished{0};
-    auto one_run = [&](std::size_t i, auto& ev) {
-        results[i] = run_search(space, prototype, ev, options, i);
-        const auto done = finished.fetch_add(1) + 1;
-        if (options.on_run_done) options.on_run_done(done);
-    };
-    constexpr auto safety = thread_safety_of<Ev>;
-    if constexpr (safety == thread_safety::none) {
-        exec::sequential_executor{}.for_each(options.runs, [&](std::size_t i) { one_run(i, evaluator); });
-    } else if constexpr (safety == thread_safety::constant) {
-        executor.for_each(options.runs, [&](std::size_t i) { one_run(i, evaluator); });
-    } else {
-        executor.for_each(options.runs, [&](std::size_t i) {
-            Ev local = evaluator;
-            one_run(i, local);
-        });
-    }
+    detail::for_each_run(options.runs, evaluator, executor, options.on_run_done,
+                         [&](std::size_t i, auto& ev) {
+                             results[i] = run_search(space, prototype, ev, options, i);
+                         });
     return results;
 }
 
