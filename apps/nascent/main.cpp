@@ -12,6 +12,9 @@
 #include <nascent/space/mbconv.hpp>
 #include <nascent/space/nb201.hpp>
 #include <nascent/space/product.hpp>
+#include <nascent/exec/multi_fidelity.hpp>
+#include <nascent/strategy/bohb.hpp>
+#include <nascent/strategy/hyperband.hpp>
 #include <nascent/strategy/local_search.hpp>
 #include <nascent/strategy/random_search.hpp>
 #include <nascent/strategy/regularized_evolution.hpp>
@@ -44,7 +47,8 @@ using nascent::bench::nb201_table;
 using result_t = nascent::run_result<nascent::nb201::cell>;
 using clock_type = std::chrono::steady_clock;
 
-const std::vector<std::string> strategy_names{"random", "rea", "ls"};
+const std::vector<std::string> strategy_names{"random", "rea", "ls", "sh", "hyperband", "bohb"};
+const std::vector<std::string> compare_strategies{"random", "rea", "ls"};
 const std::vector<std::string> dataset_names{"cifar10", "cifar100", "imagenet16-120"};
 const std::vector<std::string> benchmark_names{"nb201"};
 
@@ -123,7 +127,32 @@ std::vector<result_t> search(const nb201_table& table, const std::string& datase
         return nascent::run_protocol(space, nascent::strategy::local_search{space}, evaluator,
                                      options, executor);
     }
-    throw std::invalid_argument("unknown strategy '" + s.strategy + "' (valid: random, rea, ls)");
+    // Multi-fidelity strategies: the budget counts 12-epoch evaluations; a 200-epoch one costs
+    // 200/12 of them.
+    const nascent::multi_fidelity_options mf{.budget = static_cast<double>(s.budget),
+                                             .runs = s.runs,
+                                             .seed = s.seed,
+                                             .report = "test_acc@200",
+                                             .on_run_done = options.on_run_done};
+    if (evaluator.fidelities().size() < 2) {
+        std::fprintf(stderr, "nascent: note: %s has no 200-epoch validation accuracy in the table; "
+                             "%s runs at 12 epochs only\n",
+                     dataset.c_str(), s.strategy.c_str());
+    }
+    if (s.strategy == "sh") {
+        return nascent::run_multi_fidelity(space, nascent::strategy::successive_halving(space), evaluator,
+                                           mf, executor);
+    }
+    if (s.strategy == "hyperband") {
+        return nascent::run_multi_fidelity(space, nascent::strategy::hyperband{space}, evaluator, mf,
+                                           executor);
+    }
+    if (s.strategy == "bohb") {
+        return nascent::run_multi_fidelity(space, nascent::strategy::make_bohb(space), evaluator, mf,
+                                           executor);
+    }
+    throw std::invalid_argument("unknown strategy '" + s.strategy +
+                                "' (valid: random, rea, ls, sh, hyperband, bohb)");
 }
 
 struct summary {
@@ -165,7 +194,7 @@ std::string results_json(const std::string& dataset, const search_settings& s,
         for (const auto& [best, report] : r.trajectory) {
             trajectory.push_back({number(best), number(report)});
         }
-        const nlohmann::json run{
+        nlohmann::json run{
             {"run", r.run},
             {"seed", r.seed},
             {"best_arch", r.best ? nlohmann::json(space.to_string(*r.best)) : nlohmann::json()},
@@ -175,6 +204,7 @@ std::string results_json(const std::string& dataset, const search_settings& s,
             {"repeats", r.repeats},
             {"trajectory", trajectory},
         };
+        if (!r.cost.empty()) run["cost"] = r.cost; // multi-fidelity: cumulative 12-epoch units
         out += "    " + run.dump() + (i + 1 < results.size() ? ",\n" : "\n");
     }
     out += "  ],\n  \"summary\": {\n";
@@ -218,8 +248,10 @@ int cmd_run(const std::optional<std::string>& data, const std::string& dataset,
                 static_cast<unsigned long long>(s.seed), s.threads);
     std::printf("  test accuracy (200 epochs) of the chosen arch: %.4f +- %.4f %%\n", sum.test.mean,
                 sum.test.std);
-    std::printf("  reward (valid_acc@12) of the chosen arch:      %.4f +- %.4f %%\n",
-                sum.reward.mean, sum.reward.std);
+    const bool multi_fidelity = s.strategy == "sh" || s.strategy == "hyperband" || s.strategy == "bohb";
+    std::printf("  reward (%s) of the chosen arch: %s%.4f +- %.4f %%\n",
+                multi_fidelity ? "valid_acc at the top fidelity" : "valid_acc@12",
+                multi_fidelity ? "" : "     ", sum.reward.mean, sum.reward.std);
     std::printf("  table optimum test_acc@200:                    %.4f %% (index %u)\n",
                 optimum.value, optimum.index);
     std::printf("  load %.1f ms, search %.1f ms\n", load_seconds * 1e3, search_seconds * 1e3);
@@ -245,7 +277,7 @@ int cmd_compare(const std::optional<std::string>& data, search_settings s,
     for (const auto& dataset : dataset_names) {
         const auto optimum = table.optimum(nascent::bench::parse_nb201_dataset(dataset),
                                            nb201_metric::test_200);
-        for (const auto& strategy : strategy_names) {
+        for (const auto& strategy : compare_strategies) {
             s.strategy = strategy;
             const auto start = clock_type::now();
             std::vector<result_t> results;
@@ -358,7 +390,9 @@ int cmd_spaces() {
 
 void add_search_options(CLI::App& cmd, search_settings& s) {
     cmd.add_option("--runs", s.runs, "independent runs")->check(at_least_one)->capture_default_str();
-    cmd.add_option("--budget", s.budget, "distinct architectures evaluated per run")
+    cmd.add_option("--budget", s.budget,
+                   "distinct architectures evaluated per run (sh, hyperband, bohb: in 12-epoch "
+                   "evaluations, a 200-epoch one costing 200/12)")
         ->check(at_least_one)
         ->capture_default_str();
     cmd.add_option("--seed", s.seed, "master seed")->check(whole_number(0))->capture_default_str();

@@ -91,10 +91,10 @@ public:
         for (auto it = m_brackets.begin(); it != m_brackets.end(); ++it) {
             if (m_levels[it->level] != r.fidelity) continue;
             for (std::size_t i = 0; i < it->asked; ++i) {
-                auto& entry = it->rung[i];
-                if (entry.told || entry.arch != r.arch) continue;
-                entry.told = true;
-                entry.reward = e.reward;
+                auto& slot = it->rung[i];
+                if (slot.told || slot.arch != r.arch) continue;
+                slot.told = true;
+                slot.reward = e.reward;
                 ++it->told;
                 m_sampler.observe(r.arch, it->level, e.reward);
                 if (it->told == it->rung.size()) promote(it);
