@@ -22,6 +22,10 @@ public:
     struct entry {
         genotype arch;
         evaluation result;
+
+        /// Builds the evaluation in place from `make()` (guaranteed copy elision).
+        template <std::invocable Make>
+        entry(const genotype& g, Make&& make) : arch(g), result(std::forward<Make>(make)()) {}
     };
 
     explicit history(const S& space, std::size_t expected = 64) : m_space(&space) {
@@ -49,7 +53,7 @@ public:
     template <std::invocable Evaluate>
     const evaluation& insert_hashed(const genotype& g, std::uint64_t h, Evaluate&& evaluate) {
         if (2 * (m_entries.size() + 1) > m_slots.size()) grow();
-        m_entries.emplace_back(g, deferred<Evaluate&>{evaluate});
+        m_entries.emplace_back(g, evaluate);
         place(h, static_cast<std::uint32_t>(m_entries.size() - 1));
         return m_entries.back().result;
     }
@@ -58,14 +62,6 @@ public:
     [[nodiscard]] const std::vector<entry>& entries() const noexcept { return m_entries; }
 
 private:
-    // Converts to the evaluation by calling the evaluator, so that the result is built directly
-    // in the history's storage (guaranteed copy elision) instead of being copied there.
-    template <class F>
-    struct deferred {
-        F f;
-        operator evaluation() const { return f(); } // NOLINT(google-explicit-constructor)
-    };
-
     static constexpr std::uint32_t empty_slot = 0xffffffffU;
 
     static constexpr std::uint64_t mix(std::uint64_t h) noexcept {
