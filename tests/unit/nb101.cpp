@@ -835,3 +835,18 @@ TEST_CASE("nb101 table: bad files get one-line errors naming file, line and valu
         CHECK(contains(nb101_load_error("acc_graph.csv", acc, true), "acc_graph.csv:1: missing column 'num_vertices'"));
     }
 }
+
+TEST_CASE("nb101: a run's history treats isomorphic cells as one architecture") {
+    const nascent::nb101::space space;
+    const auto a = space.parse("0110000100010000:input|conv3x3-bn-relu|conv1x1-bn-relu|output");
+    const auto b = space.parse("0110000100010000:input|conv1x1-bn-relu|conv3x3-bn-relu|output");
+    REQUIRE(a != b);
+    CHECK(space.hash(a) == space.hash(b));
+    CHECK(space.same(a, b));
+    nascent::history<nascent::nb101::space> seen(space, 4);
+    seen.insert_hashed(a, space.hash(a), [] { return nascent::evaluation::success(1.0); });
+    const auto* found = seen.find(b);
+    REQUIRE(found != nullptr);
+    CHECK(found->reward == 1.0);
+    CHECK(seen.find(space.parse("0110000100010000:input|conv3x3-bn-relu|conv3x3-bn-relu|output")) == nullptr);
+}

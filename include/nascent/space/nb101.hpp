@@ -523,6 +523,10 @@ public:
     /// Isomorphism-aware key: the official NAS-Bench-101 hash (throws for an invalid cell).
     [[nodiscard]] static std::string canonical_key(const cell& c) { return hash_hex(c); }
 
+    /// Isomorphic cells are the same network (and one table entry): a run's history treats a
+    /// relabelled cell as a repeat.
+    [[nodiscard]] static bool same(const cell& a, const cell& b) { return hash_hex(a) == hash_hex(b); }
+
     [[nodiscard]] static std::vector<cell> neighbours(const cell& c) { return nb101::neighbours(c); }
 
     [[nodiscard]] static std::string to_string(const cell& c) { return nb101::to_string(c); }
