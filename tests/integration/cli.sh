@@ -74,14 +74,41 @@ expect_error "--runs 0" "--runs: must be >= 1, got 0" run --data "$data" --runs 
 expect_error "--budget 0" "--budget: must be >= 1, got 0" run --data "$data" --budget 0
 expect_error "--threads 0" "--threads: must be >= 1, got 0" run --data "$data" --threads 0
 expect_error "compare --runs 0" "--runs: must be >= 1, got 0" compare --data "$data" --runs 0
-expect_error "unknown strategy" "--strategy: bananas not in {random,rea,ls}" run --data "$data" --strategy bananas
+expect_error "unknown strategy" "--strategy: bananas not in {random,rea,ls,sh,hyperband,bohb}" run --data "$data" --strategy bananas
 expect_error "unknown dataset" "--dataset: mnist not in {cifar10,cifar100,imagenet16-120}" run --data "$data" --dataset mnist
-expect_error "unknown benchmark" "--benchmark: nb999 not in {nb201}" run --data "$data" --benchmark nb999
+expect_error "unknown benchmark" "--benchmark: nb999 not in {nb201,nb101}" run --data "$data" --benchmark nb999
 expect_error "unknown flag" "--frobnicate" run --frobnicate
 expect_error "malformed number" "--runs: expected a whole number >= 1, got 'ten'" run --runs ten
 expect_error "negative seed" "--seed: expected a whole number >= 0, got '-3'" run --seed -3
 expect_error "no subcommand" "subcommand" 
 expect_error "unwritable json" "cannot write" run --data "$data" --runs 2 --budget 5 --json /nonexistent/dir/out.json
+
+# NAS-Bench-101: a search restricted to the table's cells, queries in and out of the table, and
+# bad cells named precisely.
+out=$("$nascent" run --data "$data" --benchmark nb101 --restrict-to-table --strategy rea --runs 8 --budget 30)
+if [[ $out == *"reported valid_acc@108 of the chosen arch:"* && $out == *"94.6715 (hash 009a0f4922f1f1ef74542d849f60fbf2)"* ]]; then
+    pass; else fail "nb101 run: $out"; fi
+out=$("$nascent" query --data "$data" --benchmark nb101 --arch '0100110001000000010010000010000001000000010000000:input|conv3x3-bn-relu|maxpool3x3|conv3x3-bn-relu|conv3x3-bn-relu|conv1x1-bn-relu|output')
+if [[ $out == *"hash      00005c142e6f48ac74fdcf73e3439874"* && $out == *"valid_acc@108        93.0489"* && $out == *"params               8.55553e+06"* ]]; then
+    pass; else fail "nb101 query: $out"; fi
+out=$("$nascent" query --data "$data" --benchmark nb101 --arch '0110000100010000:input|conv3x3-bn-relu|conv1x1-bn-relu|output')
+if [[ $out == *"status    out_of_table"* ]]; then pass; else fail "nb101 out-of-table query: $out"; fi
+expect_error "nb101 cycle" "edge 3->3 is not above the diagonal" query --data "$data" --benchmark nb101 \
+    --arch '0110000100010001:input|conv3x3-bn-relu|conv1x1-bn-relu|output'
+expect_error "nb101 op label" "conv5x5" query --data "$data" --benchmark nb101 \
+    --arch '0110000100010000:input|conv5x5|conv1x1-bn-relu|output'
+expect_error "nb101 too many edges" "edges" query --data "$data" --benchmark nb101 \
+    --arch '0111111001111100011110000111000001100000010000000:input|conv3x3-bn-relu|conv3x3-bn-relu|conv3x3-bn-relu|conv3x3-bn-relu|conv3x3-bn-relu|output'
+expect_error "nb101 multi-fidelity" "not available for nb101" run --data "$data" --benchmark nb101 --strategy bohb --runs 1
+expect_error "restrict on nb201" "--restrict-to-table applies to nb101" run --data "$data" --restrict-to-table
+expect_error "unknown report metric" "unknown metric 'test_acc@108'" run --data "$data" --benchmark nb101 --report test_acc@108 --runs 1
+
+# Multi-fidelity strategies report cumulative cost in 12-epoch units.
+"$nascent" run --data "$data" --strategy hyperband --runs 4 --budget 100 --json "$tmp/hb.json" >/dev/null || fail "hyperband run"
+if grep -q '"cost":\[1' "$tmp/hb.json"; then pass; else fail "hyperband JSON lacks cost"; fi
+
+out=$("$nascent" spaces)
+if [[ $out == *"nb201         15625"* && $out == *"mbconv        2.176e+19"* ]]; then pass; else fail "spaces: $out"; fi
 
 # compare prints all nine cells.
 out=$("$nascent" compare --data "$data" --runs 20 --budget 30)

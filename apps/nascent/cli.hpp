@@ -1,0 +1,195 @@
+#pragma once
+// Shared pieces of the nascent CLI: settings, progress bar, summaries, the JSON report, and the
+// dispatch of the single-fidelity strategies by name.
+
+#include <nascent/core/stats.hpp>
+#include <nascent/exec/runner.hpp>
+#include <nascent/exec/tbb_executor.hpp>
+#include <nascent/io/data_dir.hpp>
+#include <nascent/strategy/local_search.hpp>
+#include <nascent/strategy/random_search.hpp>
+#include <nascent/strategy/regularized_evolution.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#ifndef NASCENT_DEFAULT_DATA_DIR
+#define NASCENT_DEFAULT_DATA_DIR "../shared/data"
+#endif
+
+namespace nascent::cli {
+
+using clock_type = std::chrono::steady_clock;
+
+inline double seconds_since(clock_type::time_point start) {
+    return std::chrono::duration<double>(clock_type::now() - start).count();
+}
+
+/// Everything `run` and `compare` take from the command line.
+struct settings {
+    std::optional<std::string> data;
+    std::optional<std::string> json;
+    std::string benchmark = "nb201";
+    std::string dataset = "cifar10";
+    std::string strategy = "rea";
+    std::optional<std::string> reward; ///< default per benchmark
+    std::optional<std::string> report; ///< default per benchmark
+    std::size_t runs = 500;
+    std::size_t budget = 150;
+    std::uint64_t seed = 0;
+    std::size_t threads = 2;
+    std::size_t population = 10;
+    std::size_t sample = 3;
+    bool restrict_to_table = false;
+};
+
+inline io::data_dir data_dir(const settings& s) {
+    return io::resolve_data_dir(s.data, NASCENT_DEFAULT_DATA_DIR);
+}
+
+/// A progress bar on stderr, drawn only when stderr is a terminal.
+class progress_bar {
+public:
+    progress_bar(std::string label, std::size_t total)
+        : m_label(std::move(label)), m_total(total), m_enabled(::isatty(STDERR_FILENO) == 1) {}
+    ~progress_bar() {
+        if (m_enabled && m_drawn) std::fprintf(stderr, "\r\033[K");
+    }
+    progress_bar(const progress_bar&) = delete;
+    progress_bar& operator=(const progress_bar&) = delete;
+
+    void update(std::size_t done) {
+        if (!m_enabled) return;
+        const std::size_t width = 30;
+        const std::size_t filled = done * width / m_total;
+        std::lock_guard lock(m_mutex);
+        if (filled == m_last && done != m_total) return;
+        m_last = filled;
+        m_drawn = true;
+        std::fprintf(stderr, "\r%s [%s%s] %zu/%zu", m_label.c_str(), std::string(filled, '#').c_str(),
+                     std::string(width - filled, ' ').c_str(), done, m_total);
+        std::fflush(stderr);
+    }
+    /// A callback for run_options::on_run_done.
+    std::function<void(std::size_t)> callback() {
+        return [this](std::size_t done) { update(done); };
+    }
+
+private:
+    std::string m_label;
+    std::size_t m_total;
+    bool m_enabled;
+    bool m_drawn = false;
+    std::size_t m_last = static_cast<std::size_t>(-1);
+    std::mutex m_mutex;
+};
+
+struct summary {
+    mean_std report;
+    mean_std reward;
+};
+
+template <class G>
+summary summarize_runs(const std::vector<run_result<G>>& results) {
+    std::vector<double> report;
+    std::vector<double> reward;
+    for (const auto& r : results) {
+        report.push_back(r.best_report);
+        reward.push_back(r.best_reward);
+    }
+    return {summarize(report), summarize(reward)};
+}
+
+/// JSON number or null (JSON has no NaN/inf).
+inline nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
+
+/// The run report. One run per line, so that files diff well and timing lines can be filtered.
+template <class Space, class G>
+std::string results_json(const Space& space, const settings& s, const std::vector<run_result<G>>& results,
+                         const summary& sum, double load_seconds, double search_seconds) {
+    std::string out = "{\n";
+    auto field = [&](const char* key, const nlohmann::json& value) {
+        out += "  \"" + std::string(key) + "\": " + value.dump() + ",\n";
+    };
+    field("benchmark", s.benchmark);
+    field("dataset", s.dataset);
+    field("strategy", s.strategy);
+    field("budget", s.budget);
+    field("seed", s.seed);
+    out += "  \"runs\": [\n";
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        const auto& r = results[i];
+        nlohmann::json trajectory = nlohmann::json::array();
+        for (const auto& [best, report] : r.trajectory) trajectory.push_back({number(best), number(report)});
+        nlohmann::json run{
+            {"run", r.run},
+            {"seed", r.seed},
+            {"best_arch", r.best ? nlohmann::json(space.to_string(*r.best)) : nlohmann::json()},
+            {"best_reward", number(r.best_reward)},
+            {"best_test", number(r.best_report)},
+            {"queries", r.queries},
+            {"repeats", r.repeats},
+            {"trajectory", trajectory},
+        };
+        if (!r.cost.empty()) run["cost"] = r.cost; // multi-fidelity: cumulative cost units
+        out += "    " + run.dump() + (i + 1 < results.size() ? ",\n" : "\n");
+    }
+    out += "  ],\n  \"summary\": {\n";
+    out += "    \"test_mean\": " + number(sum.report.mean).dump() + ",\n";
+    out += "    \"test_std\": " + number(sum.report.std).dump() + ",\n";
+    out += "    \"reward_mean\": " + number(sum.reward.mean).dump() + ",\n";
+    out += "    \"load_seconds\": " + nlohmann::json(load_seconds).dump() + ",\n";
+    out += "    \"search_seconds\": " + nlohmann::json(search_seconds).dump() + "\n";
+    out += "  }\n}\n";
+    return out;
+}
+
+/// Random search, regularized evolution or local search by name on any space.
+template <class Space, class Evaluator>
+std::vector<run_result<genotype_t<Space>>> run_single_fidelity(const Space& space, const Evaluator& evaluator,
+                                                               const settings& s, const run_options& options,
+                                                               const exec::tbb_executor& executor) {
+    if (s.strategy == "random") {
+        return run_protocol(space, strategy::random_search{space}, evaluator, options, executor);
+    }
+    if (s.strategy == "rea") {
+        const strategy::regularized_evolution rea{space, ops::default_mutator_t<Space>{},
+                                                  {.population = s.population, .sample = s.sample}};
+        return run_protocol(space, rea, evaluator, options, executor);
+    }
+    if (s.strategy == "ls") {
+        return run_protocol(space, strategy::local_search{space}, evaluator, options, executor);
+    }
+    throw std::invalid_argument("strategy '" + s.strategy + "' is not available for " + s.benchmark +
+                                " (valid: random, rea, ls)");
+}
+
+/// Prints the summary of `run`.
+template <class G>
+void print_run_summary(const settings& s, const std::vector<run_result<G>>& results, std::string_view reward,
+                       std::string_view report, std::string_view optimum_line, double load_seconds,
+                       double search_seconds) {
+    const auto sum = summarize_runs(results);
+    std::printf("%s %s, strategy %s: %zu runs, budget %zu, seed %llu, %zu threads\n", s.benchmark.c_str(),
+                s.dataset.c_str(), s.strategy.c_str(), s.runs, s.budget,
+                static_cast<unsigned long long>(s.seed), s.threads);
+    std::printf("  %-46s %.4f +- %.4f\n", ("reported " + std::string(report) + " of the chosen arch:").c_str(),
+                sum.report.mean, sum.report.std);
+    std::printf("  %-46s %.4f +- %.4f\n", ("reward " + std::string(reward) + " of the chosen arch:").c_str(),
+                sum.reward.mean, sum.reward.std);
+    std::printf("  %s\n", std::string(optimum_line).c_str());
+    std::printf("  load %.1f ms, search %.1f ms\n", load_seconds * 1e3, search_seconds * 1e3);
+}
+
+} // namespace nascent::cli
