@@ -49,9 +49,14 @@ struct settings {
     std::size_t budget = 150;
     std::uint64_t seed = 0;
     std::size_t threads = 2;
-    std::size_t population = 10;
+    std::optional<std::size_t> population; ///< REA: 10; NSGA-II: 50
     std::size_t sample = 3;
     bool restrict_to_table = false;
+    // Multi-objective runs (nb201)
+    std::optional<std::string> objectives;   ///< e.g. "test_acc,latency:pixel3"
+    std::vector<std::string> constraints;    ///< e.g. "latency:pixel3<=10"
+    std::optional<std::string> weights;      ///< scalarisation weights, comma-separated
+    std::string scalarisation = "chebyshev";
 };
 
 inline io::data_dir data_dir(const settings& s) {
@@ -165,7 +170,7 @@ std::vector<run_result<genotype_t<Space>>> run_single_fidelity(const Space& spac
     }
     if (s.strategy == "rea") {
         const strategy::regularized_evolution rea{space, ops::default_mutator_t<Space>{},
-                                                  {.population = s.population, .sample = s.sample}};
+                                                  {.population = s.population.value_or(10), .sample = s.sample}};
         return run_protocol(space, rea, evaluator, options, executor);
     }
     if (s.strategy == "ls") {

@@ -10,6 +10,7 @@ namespace nascent::cli {
 
 int run_nb201(const settings& s);
 int compare_nb201(settings s);
+int run_nb201_multi_objective(const settings& s);
 int query_nb201(const settings& s, const std::string& arch, std::optional<std::size_t> index);
 
 int run_nb101(const settings& s);

@@ -16,7 +16,7 @@ namespace {
 
 using nascent::cli::settings;
 
-const std::vector<std::string> strategy_names{"random", "rea", "ls", "sh", "hyperband", "bohb"};
+const std::vector<std::string> strategy_names{"random", "rea", "ls", "sh", "hyperband", "bohb", "nsga2"};
 const std::vector<std::string> dataset_names{"cifar10", "cifar100", "imagenet16-120"};
 const std::vector<std::string> benchmark_names{"nb201", "nb101"};
 
@@ -53,7 +53,7 @@ void add_search_options(CLI::App& cmd, settings& s) {
         ->capture_default_str();
     cmd.add_option("--seed", s.seed, "master seed")->check(whole_number(0))->capture_default_str();
     cmd.add_option("--threads", s.threads, "worker threads")->check(at_least_one)->capture_default_str();
-    cmd.add_option("--population", s.population, "REA population size")->check(at_least_one)->capture_default_str();
+    cmd.add_option("--population", s.population, "population size (REA: 10, NSGA-II: 50)")->check(at_least_one);
     cmd.add_option("--sample", s.sample, "REA tournament size")->check(at_least_one)->capture_default_str();
     cmd.add_option("--reward", s.reward,
                    "search objective (nb201 default valid_acc@12; nb101 default valid_acc@108)");
@@ -83,6 +83,14 @@ int main(int argc, char** argv) {
     run->add_flag("--restrict-to-table", s.restrict_to_table,
                   "nb101: search only the cells the table holds");
     run->add_option("--json", s.json, "write all runs as JSON to this file");
+    run->add_option("--objectives", s.objectives,
+                    "multi-objective search (nb201): comma-separated test_acc, valid_acc, latency:<device>, "
+                    "params, flops");
+    run->add_option("--constraint", s.constraints, "METRIC<=VALUE or METRIC>=VALUE (repeatable)");
+    run->add_option("--weights", s.weights, "scalarisation weights for rea/ls with --objectives");
+    run->add_option("--scalarisation", s.scalarisation, "rea/ls with --objectives: how objectives combine")
+        ->check(CLI::IsMember({"weighted", "chebyshev"}))
+        ->capture_default_str();
 
     auto* compare = app.add_subcommand("compare", "all strategies on all NAS-Bench-201 datasets, one table");
     add_common(*compare, s);
@@ -118,6 +126,14 @@ int main(int argc, char** argv) {
         return 2;
     }
     try {
+        if (*run && s.objectives) {
+            if (s.benchmark != "nb201") throw std::invalid_argument("--objectives applies to nb201");
+            return nascent::cli::run_nb201_multi_objective(s);
+        }
+        if (*run && (!s.constraints.empty() || s.weights)) {
+            throw std::invalid_argument("--constraint and --weights need --objectives");
+        }
+        if (*run && s.strategy == "nsga2") throw std::invalid_argument("nsga2 needs --objectives");
         if (*run) return s.benchmark == "nb101" ? nascent::cli::run_nb101(s) : nascent::cli::run_nb201(s);
         if (*compare) return nascent::cli::compare_nb201(s);
         if (*query) {

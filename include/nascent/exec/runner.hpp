@@ -60,7 +60,7 @@ struct run_result {
     std::vector<std::array<double, 2>> trajectory;
     /// Cumulative cost after each charged evaluation, for runners whose evaluations differ in
     /// cost (multi-fidelity, asynchronous); empty where every evaluation costs 1.
-    std::vector<double> cost;
+    std::vector<double> cost{};
 };
 
 namespace detail {
