@@ -1,11 +1,14 @@
 // Micro benchmarks of the hot paths of a tabular search (one core each):
-//   table lookups (target >= 1e7/s), mutation, one REA step, a run's history.
+//   table lookups (target >= 1e7/s), mutation, one REA step, a whole run;
+//   cost models (NB201 target >= 1e6/s) and NAS-Bench-101 hashing (target >= 1e5/s).
 // Usage: nascent_micro [--benchmark_filter=...]; data from $NASCENT_DATA or the configured default.
 #include <nascent/bench/nb201_table.hpp>
 #include <nascent/core/history.hpp>
 #include <nascent/exec/runner.hpp>
 #include <nascent/ops/categorical.hpp>
 #include <nascent/space/darts.hpp>
+#include <nascent/space/nb101.hpp>
+#include <nascent/space/nb101_cost.hpp>
 #include <nascent/space/nb201.hpp>
 #include <nascent/space/nb201_cost.hpp>
 #include <nascent/strategy/regularized_evolution.hpp>
@@ -132,6 +135,28 @@ void bm_darts_cost(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(bm_darts_cost);
+
+// The official NAS-Bench-101 graph hash of random valid cells (target >= 1e5/s).
+void bm_nb101_hash(benchmark::State& state) {
+    nascent::rng gen(5);
+    std::vector<nascent::nb101::cell> cells(512);
+    for (auto& c : cells) c = nascent::nb101::space::sample(gen);
+    std::size_t i = 0;
+    for (auto _ : state) benchmark::DoNotOptimize(nascent::nb101::hash_hex(cells[i++ & 511]));
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(bm_nb101_hash);
+
+// Exact parameters + FLOPs of the NAS-Bench-101 network of a cell.
+void bm_nb101_cost(benchmark::State& state) {
+    nascent::rng gen(6);
+    std::vector<nascent::nb101::cell> cells(512);
+    for (auto& c : cells) c = nascent::nb101::space::sample(gen);
+    std::size_t i = 0;
+    for (auto _ : state) benchmark::DoNotOptimize(nascent::nb101::network_cost(cells[i++ & 511]));
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(bm_nb101_cost);
 
 } // namespace
 
