@@ -74,7 +74,7 @@ expect_error "--runs 0" "--runs: must be >= 1, got 0" run --data "$data" --runs 
 expect_error "--budget 0" "--budget: must be >= 1, got 0" run --data "$data" --budget 0
 expect_error "--threads 0" "--threads: must be >= 1, got 0" run --data "$data" --threads 0
 expect_error "compare --runs 0" "--runs: must be >= 1, got 0" compare --data "$data" --runs 0
-expect_error "unknown strategy" "--strategy: bananas not in {random,rea,ls,sh,hyperband,bohb}" run --data "$data" --strategy bananas
+expect_error "unknown strategy" "--strategy: bananas not in {random,rea,ls,sh,hyperband,bohb,nsga2}" run --data "$data" --strategy bananas
 expect_error "unknown dataset" "--dataset: mnist not in {cifar10,cifar100,imagenet16-120}" run --data "$data" --dataset mnist
 expect_error "unknown benchmark" "--benchmark: nb999 not in {nb201,nb101}" run --data "$data" --benchmark nb999
 expect_error "unknown flag" "--frobnicate" run --frobnicate
@@ -106,6 +106,21 @@ expect_error "unknown report metric" "unknown metric 'test_acc@108'" run --data 
 # Multi-fidelity strategies report cumulative cost in 12-epoch units.
 "$nascent" run --data "$data" --strategy hyperband --runs 4 --budget 100 --json "$tmp/hb.json" >/dev/null || fail "hyperband run"
 if grep -q '"cost":\[1' "$tmp/hb.json"; then pass; else fail "hyperband JSON lacks cost"; fi
+
+# Multi-objective, hardware-aware runs: the JSON summary and each run's front.
+"$nascent" run --data "$data" --objectives test_acc,latency:pixel3 --strategy nsga2 --runs 4 --budget 100 \
+    --json "$tmp/mo.json" >"$tmp/mo.txt" || fail "nsga2 run"
+for key in '"hv_mean"' '"hv_std"' '"hv_ratio_mean"' '"front":[{"arch":' '"latency:pixel3":' '"test_acc@200":'; do
+    if grep -qF "$key" "$tmp/mo.json"; then pass; else fail "multi-objective JSON lacks $key"; fi
+done
+if grep -q "ratio to the exact front's:" "$tmp/mo.txt"; then pass; else fail "multi-objective summary"; fi
+expect_error "unknown device" "unknown device 'iphone' (valid: 1080ti_1" run --data "$data" --objectives test_acc,latency:iphone
+expect_error "duplicate objectives" "duplicate objective 'test_acc@200'" run --data "$data" --objectives test_acc,test_acc@200
+expect_error "unknown objective" "unknown objective 'speed'" run --data "$data" --objectives test_acc,speed
+expect_error "constraint on a missing metric" "constraint on 'latency:fpga'" run --data "$data" \
+    --objectives test_acc,params --constraint 'latency:fpga<=3' --runs 1
+expect_error "malformed constraint" "invalid constraint 'params<3'" run --data "$data" --objectives test_acc,params --constraint 'params<3'
+expect_error "nsga2 without objectives" "nsga2 needs --objectives" run --data "$data" --strategy nsga2
 
 out=$("$nascent" spaces)
 if [[ $out == *"nb201         15625"* && $out == *"mbconv        2.176e+19"* ]]; then pass; else fail "spaces: $out"; fi
