@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -104,13 +105,19 @@ public:
     [[nodiscard]] evaluation evaluate(const nb201::cell& c) const {
         evaluation e = m_base.evaluate(c);
         if (!e.ok()) return e;
-        const auto cost = nb201::network_cost(c);
+        std::optional<cost::network_cost> cost; // only when an objective needs it
         for (const auto& o : *m_objectives) {
             switch (o.from) {
             case nb201_objective::source::accuracy: break; // already a metric of the table's evaluation
             case nb201_objective::source::latency: e.metrics.set(o.metric, m_latency->latency(c, o.device)); break;
-            case nb201_objective::source::params: e.metrics.set("params", cost.params); break;
-            case nb201_objective::source::flops: e.metrics.set("flops", cost.flops); break;
+            case nb201_objective::source::params:
+                if (!cost) cost = nb201::network_cost(c);
+                e.metrics.set("params", cost->params);
+                break;
+            case nb201_objective::source::flops:
+                if (!cost) cost = nb201::network_cost(c);
+                e.metrics.set("flops", cost->flops);
+                break;
             }
         }
         const auto& first = m_objectives->front();

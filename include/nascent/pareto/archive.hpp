@@ -56,7 +56,7 @@ public:
     /// Throws on a length mismatch or NaN, leaving the archive unchanged.
     insert_status insert(std::span<const double> values, Payload payload = Payload{}) {
         const std::size_t m = dims();
-        detail::check_dims(detail::point_name(size()), values.size(), m);
+        detail::check_dims(detail::point_named(size()), values.size(), m);
         detail::check_not_nan("the point", values);
         m_scratch.resize(m);
         m_points.objectives().to_minimised(values, m_scratch);

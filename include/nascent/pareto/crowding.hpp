@@ -99,34 +99,61 @@ namespace nascent::pareto {
     return distance;
 }
 
-/// NSGA-II's environmental selection: the indices (ascending) of the `k` survivors among the
-/// points. Whole fronts are taken best first; from the first front that does not fit, the points
-/// with the largest crowding distance within that front (ties: smaller index first).
-/// Throws if k exceeds the number of points.
-[[nodiscard]] inline std::vector<std::size_t> nsga2_select(matrix_view points, std::size_t k) {
+/// NSGA-II's survivors with what its tournaments need: rank and crowding distance of each.
+struct survivors {
+    std::vector<std::size_t> indices; ///< ascending
+    std::vector<std::size_t> rank;    ///< front of each survivor (0 = non-dominated)
+    std::vector<double> crowding;     ///< crowding distance within the survivors of its front
+};
+
+/// NSGA-II's environmental selection of `k` survivors among the points, with one sort: whole
+/// fronts best first; from the first front that does not fit, the points with the largest
+/// crowding distance within that front (ties: smaller index first), whose crowding is then
+/// measured among those kept. Throws if k exceeds the number of points.
+[[nodiscard]] inline survivors nsga2_survivors(matrix_view points, std::size_t k) {
     if (k > points.size()) {
         detail::fail("cannot select " + std::to_string(k) + " of " +
                      std::to_string(points.size()) + " points");
     }
     const auto sorted = non_dominated_sort(points);
-    std::vector<std::size_t> chosen;
-    chosen.reserve(k);
-    for (std::size_t f = 0; f < sorted.count() && chosen.size() < k; ++f) {
+    struct pick {
+        std::size_t index;
+        std::size_t rank;
+        double crowding;
+    };
+    std::vector<pick> picks;
+    picks.reserve(k);
+    for (std::size_t f = 0; f < sorted.count() && picks.size() < k; ++f) {
         const auto front = sorted[f];
-        if (chosen.size() + front.size() <= k) {
-            chosen.insert(chosen.end(), front.begin(), front.end());
+        const auto distance = crowding_distance(points, front);
+        if (picks.size() + front.size() <= k) {
+            for (std::size_t t = 0; t < front.size(); ++t) picks.push_back({front[t], f, distance[t]});
             continue;
         }
-        const auto distance = crowding_distance(points, front);
         std::vector<std::size_t> order(front.size());
         std::iota(order.begin(), order.end(), std::size_t{0});
         std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
             return distance[a] > distance[b];
         });
-        for (std::size_t t = 0; chosen.size() < k; ++t) chosen.push_back(front[order[t]]);
+        std::vector<std::size_t> kept;
+        for (std::size_t t = 0; picks.size() + kept.size() < k; ++t) kept.push_back(front[order[t]]);
+        std::sort(kept.begin(), kept.end());
+        const auto kept_distance = crowding_distance(points, kept);
+        for (std::size_t t = 0; t < kept.size(); ++t) picks.push_back({kept[t], f, kept_distance[t]});
     }
-    std::sort(chosen.begin(), chosen.end());
-    return chosen;
+    std::sort(picks.begin(), picks.end(), [](const pick& a, const pick& b) { return a.index < b.index; });
+    survivors out;
+    for (const auto& p : picks) {
+        out.indices.push_back(p.index);
+        out.rank.push_back(p.rank);
+        out.crowding.push_back(p.crowding);
+    }
+    return out;
+}
+
+/// NSGA-II's environmental selection: the indices (ascending) of the `k` survivors.
+[[nodiscard]] inline std::vector<std::size_t> nsga2_select(matrix_view points, std::size_t k) {
+    return nsga2_survivors(points, k).indices;
 }
 
 } // namespace nascent::pareto

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -41,23 +42,41 @@ namespace detail {
     throw std::invalid_argument("nascent::pareto: " + message);
 }
 
-inline void check_dims(std::string_view what, std::size_t got, std::size_t dims) {
+/// What a message calls the checked values: a string, or a callable making one, so that the
+/// (hot) success path builds no string.
+template <class Name>
+[[nodiscard]] std::string describe(const Name& what) {
+    if constexpr (std::invocable<const Name&>) {
+        return what();
+    } else {
+        return std::string(what);
+    }
+}
+
+template <class Name>
+void check_dims(const Name& what, std::size_t got, std::size_t dims) {
     if (got != dims) {
-        fail("mismatched dimensions: " + std::string(what) + " has " + std::to_string(got) +
+        fail("mismatched dimensions: " + describe(what) + " has " + std::to_string(got) +
              " values, the points have " + std::to_string(dims) + " objectives");
     }
 }
 
-inline void check_not_nan(std::string_view what, std::span<const double> values) {
+template <class Name>
+void check_not_nan(const Name& what, std::span<const double> values) {
     for (std::size_t j = 0; j < values.size(); ++j) {
         if (std::isnan(values[j])) {
-            fail(std::string(what) + " has NaN in objective " + std::to_string(j));
+            fail(describe(what) + " has NaN in objective " + std::to_string(j));
         }
     }
 }
 
 /// "point 3": the name of row `i` in error messages.
 inline std::string point_name(std::size_t i) { return "point " + std::to_string(i); }
+
+/// The name of row `i`, made only when a message needs it.
+inline auto point_named(std::size_t i) {
+    return [i] { return point_name(i); };
+}
 } // namespace detail
 
 /// The objectives of a problem: their number, directions and (optionally) names.
@@ -180,7 +199,7 @@ public:
                          " values do not form rows of " + std::to_string(dims) + " objectives");
         }
         for (std::size_t i = 0; i < size(); ++i)
-            detail::check_not_nan(detail::point_name(i), row(i));
+            detail::check_not_nan(detail::point_named(i), row(i));
     }
     matrix_view(const point_set& points) noexcept; // NOLINT: a point_set is read as its view
 
@@ -227,7 +246,7 @@ public:
         m_values.resize(rows.size());
         for (std::size_t i = 0; i < rows.size() / m; ++i) {
             const auto r = rows.subspan(i * m, m);
-            detail::check_not_nan(detail::point_name(i), r);
+            detail::check_not_nan(detail::point_named(i), r);
             for (std::size_t j = 0; j < m; ++j)
                 m_values[i * m + j] = m_objectives.minimised(j, r[j]);
         }
@@ -235,8 +254,8 @@ public:
 
     /// Appends a point given in the objectives' directions; throws on a length mismatch or NaN.
     void push_back(std::span<const double> values) {
-        detail::check_dims(detail::point_name(size()), values.size(), dims());
-        detail::check_not_nan(detail::point_name(size()), values);
+        detail::check_dims(detail::point_named(size()), values.size(), dims());
+        detail::check_not_nan(detail::point_named(size()), values);
         const std::size_t at = m_values.size();
         m_values.resize(at + dims());
         m_objectives.to_minimised(values, std::span(m_values).subspan(at, dims()));

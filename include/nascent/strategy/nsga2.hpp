@@ -121,17 +121,20 @@ private:
         std::vector<individual> next;
         next.reserve(n);
         if (!feasible.empty()) {
-            pareto::point_set points(m_objectives);
-            points.reserve(feasible.size());
-            for (const auto i : feasible) points.push_back(m_parents[i].score.values);
-            const auto keep = pareto::nsga2_select(points, std::min(n, feasible.size()));
-            const auto chosen = points.subset(keep);
-            const auto fronts = pareto::non_dominated_sort(chosen);
-            const auto crowding = pareto::crowding_distances(chosen, fronts);
-            for (std::size_t k = 0; k < keep.size(); ++k) {
-                individual ind = std::move(m_parents[feasible[keep[k]]]);
-                ind.rank = fronts.rank(k);
-                ind.crowding = crowding[k];
+            // Objective values in the all-minimised form, flat: one sort of the merged generation.
+            const std::size_t m = m_objectives.size();
+            m_flat.clear();
+            for (const auto i : feasible) {
+                for (std::size_t j = 0; j < m; ++j) {
+                    m_flat.push_back(m_objectives.minimised(j, m_parents[i].score.values[j]));
+                }
+            }
+            const auto kept = pareto::nsga2_survivors(pareto::matrix_view::unchecked(m_flat, m),
+                                                      std::min(n, feasible.size()));
+            for (std::size_t k = 0; k < kept.indices.size(); ++k) {
+                individual ind = std::move(m_parents[feasible[kept.indices[k]]]);
+                ind.rank = kept.rank[k];
+                ind.crowding = kept.crowding[k];
                 next.push_back(std::move(ind));
             }
         }
@@ -154,6 +157,7 @@ private:
     C m_crossover;
     std::vector<individual> m_parents;
     std::vector<individual> m_offspring;
+    std::vector<double> m_flat; // scratch for selection, kept to avoid reallocating
     std::size_t m_generation = 0;
 };
 
