@@ -1,0 +1,360 @@
+#pragma once
+// Fashion-MNIST (Xiao et al. 2017) from its four IDX files, gzip-compressed as distributed (and
+// as Debian's dataset-fashion-mnist installs them under /usr/share/datasets/fashion-mnist).
+// Decompression is zlib's (link with -lz / ZLIB::ZLIB). Every file is validated — magic number,
+// header, size, label range, matching counts — and any problem throws std::invalid_argument
+// naming the file and what is wrong.
+//
+// Images stay as bytes in memory (60,000 x 784 bytes, not 4x that in floats, and not 3 x 32 x 32
+// floats each when padded and replicated); batches are converted to normalised NCHW float
+// arrays on request.
+//
+// Split: the validation set is the LAST `validation_size` images of the training files (10,000
+// by default), the training set the rest; the test set is the t10k files. The split is fixed,
+// needs no seed and matches across runs and machines.
+
+#include <nascent/tensor/tensor.hpp>
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace nascent::tensor {
+
+/// Where Debian's dataset-fashion-mnist package puts the files.
+inline constexpr std::string_view fashion_mnist_default_dir = "/usr/share/datasets/fashion-mnist";
+
+/// Class names by label.
+inline constexpr std::array<std::string_view, 10> fashion_mnist_classes{
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+
+namespace detail {
+
+/// The decompressed content of a gzip file (a file that is not gzip is read as it is, as zlib's
+/// gzread does). Throws naming the file when it is missing, unreadable or corrupt.
+[[nodiscard]] inline std::string read_gzip(const std::filesystem::path& path) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+        throw std::invalid_argument(
+            "cannot read '" + path.string() +
+            "': " + (std::filesystem::exists(path, ec) ? "not a regular file" : "no such file"));
+    }
+    std::unique_ptr<gzFile_s, int (*)(gzFile)> file(gzopen(path.c_str(), "rb"), &gzclose);
+    if (!file)
+        throw std::invalid_argument("cannot open '" + path.string() + "'");
+    std::string content;
+    std::array<char, 1 << 16> buffer{};
+    for (;;) {
+        const int n = gzread(file.get(), buffer.data(), static_cast<unsigned>(buffer.size()));
+        if (n <= 0) // end of data, or an error that gzerror reports below
+            break;
+        content.append(buffer.data(), static_cast<std::size_t>(n));
+    }
+    int code = Z_OK;
+    const char* message = gzerror(file.get(), &code);
+    if (code != Z_OK && code != Z_STREAM_END) {
+        throw std::invalid_argument("'" + path.string() + "': corrupt or truncated gzip data (" +
+                                    (message != nullptr ? message : "zlib error") + ")");
+    }
+    return content;
+}
+
+[[nodiscard]] inline std::uint32_t big_endian_u32(std::string_view bytes, std::size_t at) {
+    std::uint32_t v = 0;
+    for (std::size_t i = 0; i < 4; ++i) {
+        v = (v << 8U) | static_cast<std::uint8_t>(bytes[at + i]);
+    }
+    return v;
+}
+
+[[nodiscard]] inline std::string hex(std::uint32_t v) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string s = "0x";
+    for (int shift = 28; shift >= 0; shift -= 4)
+        s += digits[(v >> static_cast<unsigned>(shift)) & 0xFU];
+    return s;
+}
+
+// `name`, or `name` without ".gz" when only the uncompressed file exists.
+[[nodiscard]] inline std::filesystem::path locate(const std::filesystem::path& dir,
+                                                  const std::string& gz_name) {
+    const auto gz = dir / gz_name;
+    std::error_code ec;
+    if (std::filesystem::exists(gz, ec))
+        return gz;
+    const auto plain = dir / gz_name.substr(0, gz_name.size() - 3);
+    if (std::filesystem::exists(plain, ec))
+        return plain;
+    return gz; // reported missing by read_gzip
+}
+
+} // namespace detail
+
+/// Images of an IDX3 file: `count` images of rows x cols bytes, row-major.
+struct idx_images {
+    std::size_t count = 0;
+    std::size_t rows = 0;
+    std::size_t cols = 0;
+    std::vector<std::uint8_t> pixels;
+};
+
+/// Reads an IDX3 unsigned-byte image file (magic 0x00000803), gzip or plain.
+[[nodiscard]] inline idx_images read_idx_images(const std::filesystem::path& path) {
+    const std::string bytes = detail::read_gzip(path);
+    const std::string name = "'" + path.string() + "'";
+    if (bytes.size() < 16) {
+        throw std::invalid_argument(name + ": truncated header (" + std::to_string(bytes.size()) +
+                                    " bytes, an IDX3 header has 16)");
+    }
+    const std::uint32_t magic = detail::big_endian_u32(bytes, 0);
+    if (magic != 0x00000803U) {
+        throw std::invalid_argument(name + ": bad magic number " + detail::hex(magic) +
+                                    " (IDX3 unsigned-byte images have 0x00000803)");
+    }
+    idx_images out;
+    out.count = detail::big_endian_u32(bytes, 4);
+    out.rows = detail::big_endian_u32(bytes, 8);
+    out.cols = detail::big_endian_u32(bytes, 12);
+    if (out.rows == 0 || out.cols == 0) {
+        throw std::invalid_argument(name + ": image size " + std::to_string(out.rows) + "x" +
+                                    std::to_string(out.cols) + " is empty");
+    }
+    const std::size_t expected = 16 + out.count * out.rows * out.cols;
+    if (bytes.size() != expected) {
+        throw std::invalid_argument(
+            name + ": " + (bytes.size() < expected ? "truncated" : "trailing data") + ": " +
+            std::to_string(out.count) + " images of " + std::to_string(out.rows) + "x" +
+            std::to_string(out.cols) + " need " + std::to_string(expected) +
+            " bytes, the file has " + std::to_string(bytes.size()));
+    }
+    out.pixels.assign(bytes.begin() + 16, bytes.end());
+    return out;
+}
+
+/// Reads an IDX1 unsigned-byte label file (magic 0x00000801), gzip or plain.
+[[nodiscard]] inline std::vector<std::uint8_t> read_idx_labels(const std::filesystem::path& path) {
+    const std::string bytes = detail::read_gzip(path);
+    const std::string name = "'" + path.string() + "'";
+    if (bytes.size() < 8) {
+        throw std::invalid_argument(name + ": truncated header (" + std::to_string(bytes.size()) +
+                                    " bytes, an IDX1 header has 8)");
+    }
+    const std::uint32_t magic = detail::big_endian_u32(bytes, 0);
+    if (magic != 0x00000801U) {
+        throw std::invalid_argument(name + ": bad magic number " + detail::hex(magic) +
+                                    " (IDX1 unsigned-byte labels have 0x00000801)");
+    }
+    const std::size_t count = detail::big_endian_u32(bytes, 4);
+    if (bytes.size() != 8 + count) {
+        throw std::invalid_argument(
+            name + ": " + (bytes.size() < 8 + count ? "truncated" : "trailing data") + ": " +
+            std::to_string(count) + " labels need " + std::to_string(8 + count) +
+            " bytes, the file has " + std::to_string(bytes.size()));
+    }
+    return {bytes.begin() + 8, bytes.end()};
+}
+
+/// How image bytes become network inputs.
+struct image_format {
+    bool normalise = true; ///< (x / 255 - mean) / std; otherwise x / 255
+    float mean = 0.2860F;  ///< Fashion-MNIST training-set mean
+    float std = 0.3530F;   ///< and standard deviation
+    /// Zero-pad (black, i.e. background, before normalisation) to 32 x 32, centred: the input
+    /// size of the NAS-Bench-201 networks.
+    bool pad_to_32 = false;
+    bool three_channels = false; ///< replicate the grey channel to 3 (RGB networks)
+};
+
+/// Labelled images held as bytes; batches come out as [B, C, H, W] floats.
+class image_set {
+public:
+    image_set(std::vector<std::uint8_t> pixels, std::vector<std::int32_t> labels, std::size_t rows,
+              std::size_t cols, const image_format& format)
+        : m_pixels(std::move(pixels)), m_labels(std::move(labels)), m_rows(rows), m_cols(cols),
+          m_format(format) {
+        if (m_pixels.size() != m_labels.size() * rows * cols) {
+            throw std::invalid_argument("image_set: " + std::to_string(m_pixels.size()) +
+                                        " pixel bytes for " + std::to_string(m_labels.size()) +
+                                        " images of " + std::to_string(rows) + "x" +
+                                        std::to_string(cols));
+        }
+        if (format.pad_to_32 && (rows > 32 || cols > 32)) {
+            throw std::invalid_argument("image_set: cannot pad " + std::to_string(rows) + "x" +
+                                        std::to_string(cols) + " images to 32x32");
+        }
+        if (format.normalise && !(format.std > 0.0F)) {
+            throw std::invalid_argument("image_set: std " + std::to_string(format.std) +
+                                        " must be positive");
+        }
+        for (std::size_t v = 0; v < 256; ++v) {
+            const float x = static_cast<float>(v) / 255.0F;
+            m_lookup[v] = format.normalise ? (x - format.mean) / format.std : x;
+        }
+    }
+
+    [[nodiscard]] std::size_t size() const noexcept { return m_labels.size(); }
+    [[nodiscard]] std::size_t channels() const noexcept { return m_format.three_channels ? 3 : 1; }
+    [[nodiscard]] std::size_t height() const noexcept { return m_format.pad_to_32 ? 32 : m_rows; }
+    [[nodiscard]] std::size_t width() const noexcept { return m_format.pad_to_32 ? 32 : m_cols; }
+    [[nodiscard]] const image_format& format() const noexcept { return m_format; }
+    [[nodiscard]] const std::vector<std::int32_t>& labels() const noexcept { return m_labels; }
+
+    /// Images `indices` as [B, C, H, W].
+    [[nodiscard]] ndarray images(std::span<const std::size_t> indices) const {
+        const std::size_t c = channels();
+        const std::size_t h = height();
+        const std::size_t w = width();
+        const std::size_t top = (h - m_rows) / 2;
+        const std::size_t left = (w - m_cols) / 2;
+        ndarray out({indices.size(), c, h, w}, m_lookup[0]);
+        for (std::size_t b = 0; b < indices.size(); ++b) {
+            const std::size_t i = check(indices[b]);
+            const std::uint8_t* src = m_pixels.data() + i * m_rows * m_cols;
+            float* dst = out.data() + b * c * h * w;
+            for (std::size_t y = 0; y < m_rows; ++y) {
+                for (std::size_t x = 0; x < m_cols; ++x) {
+                    dst[(y + top) * w + x + left] = m_lookup[src[y * m_cols + x]];
+                }
+            }
+            for (std::size_t ch = 1; ch < c; ++ch)
+                std::copy_n(dst, h * w, dst + ch * h * w);
+        }
+        return out;
+    }
+
+    /// Images [first, first + count).
+    [[nodiscard]] ndarray images(std::size_t first, std::size_t count) const {
+        return images(range(first, count));
+    }
+
+    [[nodiscard]] std::vector<std::int32_t> labels(std::span<const std::size_t> indices) const {
+        std::vector<std::int32_t> out;
+        out.reserve(indices.size());
+        for (const auto i : indices)
+            out.push_back(m_labels[check(i)]);
+        return out;
+    }
+    [[nodiscard]] std::vector<std::int32_t> labels(std::size_t first, std::size_t count) const {
+        return labels(range(first, count));
+    }
+
+private:
+    [[nodiscard]] std::size_t check(std::size_t i) const {
+        if (i >= m_labels.size()) {
+            throw std::invalid_argument("image_set: index " + std::to_string(i) +
+                                        " out of range for " + std::to_string(m_labels.size()) +
+                                        " images");
+        }
+        return i;
+    }
+    [[nodiscard]] std::vector<std::size_t> range(std::size_t first, std::size_t count) const {
+        if (first > m_labels.size() || count > m_labels.size() - first) {
+            throw std::invalid_argument("image_set: range [" + std::to_string(first) + ", " +
+                                        std::to_string(first + count) + ") out of range for " +
+                                        std::to_string(m_labels.size()) + " images");
+        }
+        std::vector<std::size_t> idx(count);
+        for (std::size_t k = 0; k < count; ++k)
+            idx[k] = first + k;
+        return idx;
+    }
+
+    std::vector<std::uint8_t> m_pixels;
+    std::vector<std::int32_t> m_labels;
+    std::size_t m_rows;
+    std::size_t m_cols;
+    image_format m_format;
+    std::array<float, 256> m_lookup{};
+};
+
+struct fashion_mnist_options {
+    std::filesystem::path dir{fashion_mnist_default_dir};
+    std::size_t validation_size = 10000; ///< the last images of the training files
+    image_format format{};
+};
+
+/// The three splits of Fashion-MNIST (see the top of this header for the split).
+struct fashion_mnist {
+    image_set train;
+    image_set validation;
+    image_set test;
+
+    [[nodiscard]] static fashion_mnist load(const fashion_mnist_options& options = {}) {
+        const auto& dir = options.dir;
+        const auto train_images_path = detail::locate(dir, "train-images-idx3-ubyte.gz");
+        const auto train_labels_path = detail::locate(dir, "train-labels-idx1-ubyte.gz");
+        const auto test_images_path = detail::locate(dir, "t10k-images-idx3-ubyte.gz");
+        const auto test_labels_path = detail::locate(dir, "t10k-labels-idx1-ubyte.gz");
+        auto train_images = read_idx_images(train_images_path);
+        auto train_labels = labels_of(train_labels_path, train_images, train_images_path);
+        auto test_images = read_idx_images(test_images_path);
+        auto test_labels = labels_of(test_labels_path, test_images, test_images_path);
+        if (test_images.rows != train_images.rows || test_images.cols != train_images.cols) {
+            throw std::invalid_argument(
+                "'" + test_images_path.string() + "': images of " +
+                std::to_string(test_images.rows) + "x" + std::to_string(test_images.cols) +
+                " but the training images are " + std::to_string(train_images.rows) + "x" +
+                std::to_string(train_images.cols));
+        }
+        if (options.validation_size >= train_images.count) {
+            throw std::invalid_argument(
+                "fashion_mnist: validation_size " + std::to_string(options.validation_size) +
+                " leaves no training images out of " + std::to_string(train_images.count));
+        }
+        const std::size_t pixels = train_images.rows * train_images.cols;
+        const std::size_t n_train = train_images.count - options.validation_size;
+        const auto split_at = static_cast<std::ptrdiff_t>(n_train);
+        const auto pixel_split = static_cast<std::ptrdiff_t>(n_train * pixels);
+        std::vector<std::uint8_t> valid_pixels(train_images.pixels.begin() + pixel_split,
+                                               train_images.pixels.end());
+        std::vector<std::int32_t> valid_labels(train_labels.begin() + split_at, train_labels.end());
+        train_images.pixels.resize(n_train * pixels);
+        train_labels.resize(n_train);
+        const auto r = train_images.rows;
+        const auto c = train_images.cols;
+        return fashion_mnist{.train = image_set(std::move(train_images.pixels),
+                                                std::move(train_labels), r, c, options.format),
+                             .validation = image_set(std::move(valid_pixels),
+                                                     std::move(valid_labels), r, c, options.format),
+                             .test = image_set(std::move(test_images.pixels),
+                                               std::move(test_labels), r, c, options.format)};
+    }
+
+private:
+    // Labels matching `images` in count, each in [0, 10).
+    [[nodiscard]] static std::vector<std::int32_t>
+    labels_of(const std::filesystem::path& path, const idx_images& images,
+              const std::filesystem::path& images_path) {
+        const auto raw = read_idx_labels(path);
+        if (raw.size() != images.count) {
+            throw std::invalid_argument("'" + path.string() + "': " + std::to_string(raw.size()) +
+                                        " labels but '" + images_path.string() + "' has " +
+                                        std::to_string(images.count) + " images");
+        }
+        std::vector<std::int32_t> out(raw.size());
+        for (std::size_t i = 0; i < raw.size(); ++i) {
+            if (raw[i] >= fashion_mnist_classes.size()) {
+                throw std::invalid_argument("'" + path.string() + "': label " +
+                                            std::to_string(raw[i]) + " of item " +
+                                            std::to_string(i) + " outside 0..9");
+            }
+            out[i] = raw[i];
+        }
+        return out;
+    }
+};
+
+} // namespace nascent::tensor
