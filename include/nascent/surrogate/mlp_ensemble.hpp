@@ -1,0 +1,155 @@
+#pragma once
+// An ensemble of multi-layer perceptrons on an encoding of the architecture: BANANAS' predictor
+// (White, Neiswanger & Savani, AAAI 2021). Each member is a ReLU MLP trained with Adam on the mean
+// absolute error of standardised targets, from its own initialisation and data order; the
+// prediction is the members' mean, and its variance the members' spread — the uncertainty BANANAS'
+// independent Thompson sampling draws from.
+//
+// Defaults follow BANANAS: 5 members, 10 hidden layers of width 20, Adam with learning rate 0.01,
+// 200 epochs, batch 32. The encoder maps a genotype to a feature vector (the path encoding in
+// BANANAS; see space/encodings.hpp).
+
+#include <nascent/concepts.hpp>
+#include <nascent/core/rng.hpp>
+#include <nascent/tensor/adam.hpp>
+#include <nascent/tensor/autograd.hpp>
+#include <nascent/tensor/nn.hpp>
+
+#include <cmath>
+#include <cstddef>
+#include <memory>
+#include <numeric>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace nascent::surrogate {
+
+struct mlp_ensemble_options {
+    std::size_t members = 5;
+    std::size_t hidden_layers = 10;
+    std::size_t width = 20;
+    std::size_t epochs = 200;
+    std::size_t batch = 32;
+    double lr = 0.01;
+    std::uint64_t seed = 0;
+};
+
+template <class G, class Encoder>
+class mlp_ensemble {
+public:
+    explicit mlp_ensemble(Encoder encoder = {}, mlp_ensemble_options options = {})
+        : m_encoder(std::move(encoder)), m_options(options) {
+        if (options.members == 0 || options.width == 0 || options.epochs == 0 || options.batch == 0) {
+            throw std::invalid_argument("mlp_ensemble: members, width, epochs and batch must be >= 1");
+        }
+    }
+
+    /// Trains the members on (architectures, targets). Throws std::invalid_argument for no
+    /// points, mismatched sizes or non-finite targets. Constant targets are predicted exactly,
+    /// with zero spread.
+    void fit(std::span<const G> xs, std::span<const double> ys) {
+        if (xs.empty()) throw std::invalid_argument("mlp_ensemble: cannot fit on zero points");
+        if (xs.size() != ys.size()) {
+            throw std::invalid_argument("mlp_ensemble: " + std::to_string(xs.size()) + " architectures but " +
+                                        std::to_string(ys.size()) + " targets");
+        }
+        for (std::size_t i = 0; i < ys.size(); ++i) {
+            if (!std::isfinite(ys[i])) {
+                throw std::invalid_argument("mlp_ensemble: target " + std::to_string(i) + " is not finite");
+            }
+        }
+        const std::size_t n = xs.size();
+        m_mean = std::accumulate(ys.begin(), ys.end(), 0.0) / static_cast<double>(n);
+        double var = 0;
+        for (const double y : ys) var += (y - m_mean) * (y - m_mean);
+        m_scale = std::sqrt(var / static_cast<double>(n));
+        m_members.clear();
+        if (!(m_scale > 0)) return; // constant targets: predict the constant
+
+        std::vector<std::vector<float>> features;
+        for (const auto& x : xs) features.push_back(encode(x));
+        m_dims = features.front().size();
+        for (std::size_t k = 0; k < m_options.members; ++k) {
+            rng member_gen(derive_seed(m_options.seed, k));
+            m_members.push_back(train_member(features, ys, member_gen));
+        }
+    }
+
+    [[nodiscard]] prediction predict(const G& g) const {
+        if (m_members.empty()) return {m_mean, 0.0};
+        const auto f = encode(g);
+        tensor::ndarray x({1, f.size()});
+        for (std::size_t j = 0; j < f.size(); ++j) x[j] = f[j];
+        tensor::no_grad_guard guard;
+        double sum = 0, sum2 = 0;
+        for (const auto& net : m_members) {
+            const double y = m_mean + m_scale * static_cast<double>((*net)(tensor::variable(x)).value()[0]);
+            sum += y;
+            sum2 += y * y;
+        }
+        const double m = static_cast<double>(m_members.size());
+        const double mean = sum / m;
+        return {mean, std::max(0.0, sum2 / m - mean * mean)};
+    }
+
+private:
+    std::vector<float> encode(const G& g) const {
+        const auto e = m_encoder(g);
+        std::vector<float> out;
+        for (const auto v : e) out.push_back(static_cast<float>(v));
+        if (m_dims != 0 && out.size() != m_dims) {
+            throw std::invalid_argument("mlp_ensemble: the encoder gave " + std::to_string(out.size()) +
+                                        " features, expected " + std::to_string(m_dims));
+        }
+        return out;
+    }
+
+    std::shared_ptr<tensor::nn::sequential> train_member(const std::vector<std::vector<float>>& features,
+                                                         std::span<const double> ys, rng& gen) const {
+        namespace nn = tensor::nn;
+        auto net = std::make_shared<nn::sequential>();
+        std::size_t in = m_dims;
+        for (std::size_t l = 0; l < m_options.hidden_layers; ++l) {
+            net->add(std::make_shared<nn::linear>(nn::linear_options{.in_features = in, .out_features = m_options.width}, gen));
+            net->add(std::make_shared<nn::relu>());
+            in = m_options.width;
+        }
+        net->add(std::make_shared<nn::linear>(nn::linear_options{.in_features = in, .out_features = 1}, gen));
+        tensor::optim::adam opt(net->parameters(), {.lr = m_options.lr});
+        const std::size_t n = features.size();
+        std::vector<std::size_t> order(n);
+        std::iota(order.begin(), order.end(), std::size_t{0});
+        for (std::size_t epoch = 0; epoch < m_options.epochs; ++epoch) {
+            nascent::shuffle(order.begin(), order.end(), gen);
+            for (std::size_t start = 0; start < n; start += m_options.batch) {
+                const std::size_t b = std::min(m_options.batch, n - start);
+                tensor::ndarray x({b, m_dims});
+                tensor::ndarray y({b, 1});
+                for (std::size_t r = 0; r < b; ++r) {
+                    const auto i = order[start + r];
+                    for (std::size_t j = 0; j < m_dims; ++j) x[r * m_dims + j] = features[i][j];
+                    y[r] = static_cast<float>((ys[i] - m_mean) / m_scale);
+                }
+                opt.zero_grad();
+                const auto diff = tensor::sub((*net)(tensor::variable(x)), tensor::variable(y));
+                // Mean absolute error, |d| = relu(d) + relu(-d).
+                const auto loss = tensor::mean(tensor::add(tensor::relu(diff), tensor::relu(tensor::scale(diff, -1.0F))));
+                loss.backward();
+                opt.step();
+            }
+        }
+        net->eval();
+        return net;
+    }
+
+    Encoder m_encoder;
+    mlp_ensemble_options m_options;
+    std::vector<std::shared_ptr<tensor::nn::sequential>> m_members;
+    std::size_t m_dims = 0;
+    double m_mean = 0;
+    double m_scale = 0;
+};
+
+} // namespace nascent::surrogate
