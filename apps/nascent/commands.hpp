@@ -3,6 +3,8 @@
 
 #include "cli.hpp"
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -17,5 +19,33 @@ int run_nb101(const settings& s);
 int query_nb101(const settings& s, const std::string& arch);
 
 int list_spaces();
+
+/// Everything `train` and `build-table` take from the command line (defaults: a reduced network
+/// and NB201's optimiser settings; eval/training.hpp).
+struct train_settings {
+    std::string space = "nb201";
+    std::string arch;                 ///< train
+    std::optional<std::string> archs; ///< build-table: a file of arch strings
+    std::optional<std::size_t> sample; ///< build-table: a random sample of distinct cells
+    std::string out;                  ///< build-table: the CSV
+    bool with_seconds = false;        ///< build-table: a train_seconds column (varies run to run)
+    double epochs = 1;
+    std::size_t channels = 8;
+    std::size_t cells = 1;
+    std::size_t input_channels = 1;
+    std::size_t batch = 256;
+    double lr = 0.1;
+    double momentum = 0.9;
+    double weight_decay = 5e-4;
+    std::size_t train_subset = 0; ///< 0: all 50,000 training images
+    std::size_t eval_subset = 0;  ///< 0: all 10,000 validation and test images
+    std::uint64_t seed = 0;
+    std::size_t threads = 2;
+    std::optional<std::string> data; ///< benchmark data (NB201 table: official indices)
+    std::optional<std::string> fmnist; ///< Fashion-MNIST directory (default: Debian's)
+};
+
+int train_cell(const train_settings& s);
+int build_table(const train_settings& s);
 
 } // namespace nascent::cli

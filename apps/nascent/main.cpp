@@ -3,10 +3,12 @@
 // one line on stderr and exit code 2.
 
 #include "commands.hpp"
+#include "proxies_command.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -33,6 +35,51 @@ CLI::Validator whole_number(unsigned long long minimum) {
             return value < minimum ? "must be " + bound + ", got " + text : "";
         },
         "INT>=" + std::to_string(minimum));
+}
+
+/// Accepts finite numbers > 0 (or >= 0 with `allow_zero`).
+CLI::Validator real_number(bool allow_zero) {
+    return CLI::Validator(
+        [allow_zero](const std::string& text) -> std::string {
+            double value = 0;
+            const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+            const std::string bound = allow_zero ? ">= 0" : "> 0";
+            if (ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(value)) {
+                return "expected a number " + bound + ", got '" + text + "'";
+            }
+            return (allow_zero ? value >= 0 : value > 0) ? "" : "must be " + bound + ", got " + text;
+        },
+        allow_zero ? "NUM>=0" : "NUM>0");
+}
+
+/// The options `train` and `build-table` share: the space, the network and the training run.
+void add_training_options(CLI::App& cmd, nascent::cli::train_settings& t) {
+    cmd.add_option("--space", t.space, "cell space")->check(CLI::IsMember(benchmark_names))->capture_default_str();
+    cmd.add_option("--epochs", t.epochs, "training epochs")->check(real_number(false))->capture_default_str();
+    cmd.add_option("--channels", t.channels, "channels of the first stage (nb101: stem channels)")
+        ->check(whole_number(1))
+        ->capture_default_str();
+    cmd.add_option("--cells", t.cells, "cells per stage (nb101: per stack)")->check(whole_number(1))->capture_default_str();
+    cmd.add_option("--input-channels", t.input_channels, "1 (grey) or 3 (grey replicated)")
+        ->check(whole_number(1))
+        ->capture_default_str();
+    cmd.add_option("--batch", t.batch, "batch size")->check(whole_number(1))->capture_default_str();
+    cmd.add_option("--lr", t.lr, "learning rate (cosine schedule to 0 over the epochs)")
+        ->check(real_number(false))
+        ->capture_default_str();
+    cmd.add_option("--momentum", t.momentum, "Nesterov momentum, in (0, 1)")->check(real_number(false))->capture_default_str();
+    cmd.add_option("--weight-decay", t.weight_decay, "L2 weight decay")->check(real_number(true))->capture_default_str();
+    cmd.add_option("--train-subset", t.train_subset, "train on the first N training images (0: all 50,000)")
+        ->check(whole_number(0))
+        ->capture_default_str();
+    cmd.add_option("--eval-subset", t.eval_subset, "evaluate on the first N validation and test images (0: all)")
+        ->check(whole_number(0))
+        ->capture_default_str();
+    cmd.add_option("--seed", t.seed, "master seed (per-cell seeds derive from it and the cell)")
+        ->check(whole_number(0))
+        ->capture_default_str();
+    cmd.add_option("--threads", t.threads, "worker threads")->check(whole_number(1))->capture_default_str();
+    cmd.add_option("--fmnist", t.fmnist, "Fashion-MNIST directory (default: /usr/share/datasets/fashion-mnist)");
 }
 
 void add_common(CLI::App& cmd, settings& s) {
@@ -65,7 +112,7 @@ void add_search_options(CLI::App& cmd, settings& s) {
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"nascent: neural architecture search on tabular benchmarks"};
+    CLI::App app{"nascent: neural architecture search on tabular benchmarks and real training"};
     app.require_subcommand(1);
     settings s;
     std::string arch;
@@ -106,6 +153,37 @@ int main(int argc, char** argv) {
 
     auto* spaces = app.add_subcommand("spaces", "list the built-in search spaces with their sizes");
 
+    nascent::cli::train_settings t;
+    auto* train = app.add_subcommand("train", "train one cell on Fashion-MNIST and print every metric");
+    add_training_options(*train, t);
+    train->add_option("--arch", t.arch, "arch string (nb201: |op~0|+...; nb101: ADJACENCY:ops)")->required();
+    auto* build = app.add_subcommand("build-table",
+                                     "train a list or a sample of cells on Fashion-MNIST into a CSV table "
+                                     "(resumable: rows already in the file are kept)");
+    add_training_options(*build, t);
+    auto* archs_opt = build->add_option("--archs", t.archs, "file of arch strings, one per line");
+    auto* sample_opt = build->add_option("--sample", t.sample, "a random sample of N distinct cells (drawn with --seed)")
+                           ->check(whole_number(1));
+    archs_opt->excludes(sample_opt);
+    build->add_option("--out", t.out, "the CSV table to write or resume")->required();
+    build->add_option("--data", t.data,
+                      "benchmark data directory: nb201 rows get their official index from its table (default: "
+                      "$NASCENT_DATA, else " NASCENT_DEFAULT_DATA_DIR " if present, else the row number)");
+    build->add_flag("--with-seconds", t.with_seconds,
+                    "add a train_seconds column (then the file differs from run to run)");
+
+    nascent::cli::proxies_settings px;
+    auto* proxies = app.add_subcommand("proxies", "zero-cost proxies of a random sample of NAS-Bench-201 cells");
+    proxies->add_option("--space", px.space, "search space")->check(CLI::IsMember({"nb201"}))->capture_default_str();
+    proxies->add_option("--sample", px.sample, "distinct cells")->check(whole_number(1))->capture_default_str();
+    proxies->add_option("--seed", px.seed, "cells, weights and images")->check(whole_number(0))->capture_default_str();
+    proxies->add_option("--json", px.json, "write the scores as JSON to this file (default: stdout)");
+    proxies->add_option("--threads", px.threads, "worker threads")->check(whole_number(1))->capture_default_str();
+    proxies->add_option("--batch", px.batch, "images for the data-dependent proxies")->check(whole_number(1))->capture_default_str();
+    proxies->add_option("--data", px.data, "benchmark data directory (official indices)");
+    proxies->add_option("--fmnist", px.fmnist, "Fashion-MNIST directory (default: Debian's)");
+    proxies->add_flag("--data-free", px.data_free, "only synflow, l2_norm, params and flops");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -115,6 +193,10 @@ int main(int argc, char** argv) {
     }
     if (*query && !*arch_opt && !*index_opt) {
         std::fprintf(stderr, "nascent: error: query needs --arch STRING or --index N\n");
+        return 2;
+    }
+    if (*build && !t.archs && !t.sample) {
+        std::fprintf(stderr, "nascent: error: build-table needs --sample N or --archs FILE\n");
         return 2;
     }
     if (*compare && s.benchmark != "nb201") {
@@ -144,6 +226,9 @@ int main(int argc, char** argv) {
             return nascent::cli::query_nb201(s, arch, index);
         }
         if (*spaces) return nascent::cli::list_spaces();
+        if (*train) return nascent::cli::train_cell(t);
+        if (*build) return nascent::cli::build_table(t);
+        if (*proxies) return nascent::cli::compute_proxies(px);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "nascent: error: %s\n", e.what());
         return 2;

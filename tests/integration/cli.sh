@@ -122,6 +122,12 @@ expect_error "constraint on a missing metric" "constraint on 'latency:fpga'" run
 expect_error "malformed constraint" "invalid constraint 'params<3'" run --data "$data" --objectives test_acc,params --constraint 'params<3'
 expect_error "nsga2 without objectives" "nsga2 needs --objectives" run --data "$data" --strategy nsga2
 
+# Zero-cost proxies: identical JSON for 1 and 2 threads.
+"$nascent" proxies --data "$data" --sample 3 --data-free --threads 1 --json "$tmp/p1.json" || fail "proxies 1 thread"
+"$nascent" proxies --data "$data" --sample 3 --data-free --threads 2 --json "$tmp/p2.json" || fail "proxies 2 threads"
+if cmp -s "$tmp/p1.json" "$tmp/p2.json" && grep -q '"synflow":' "$tmp/p1.json"; then pass; else fail "proxies JSON"; fi
+expect_error "proxies on nb101" "--space: nb101 not in {nb201}" proxies --space nb101
+
 out=$("$nascent" spaces)
 if [[ $out == *"nb201         15625"* && $out == *"mbconv        2.176e+19"* ]]; then pass; else fail "spaces: $out"; fi
 

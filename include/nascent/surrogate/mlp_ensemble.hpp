@@ -77,21 +77,33 @@ public:
         }
     }
 
-    [[nodiscard]] prediction predict(const G& g) const {
-        if (m_members.empty()) return {m_mean, 0.0};
-        const auto f = encode(g);
-        tensor::ndarray x({1, f.size()});
-        for (std::size_t j = 0; j < f.size(); ++j) x[j] = f[j];
+    [[nodiscard]] prediction predict(const G& g) const { return predict_many(std::span<const G>(&g, 1)).front(); }
+
+    /// Predictions for many architectures with one forward pass per member.
+    [[nodiscard]] std::vector<prediction> predict_many(std::span<const G> gs) const {
+        std::vector<prediction> out(gs.size(), prediction{m_mean, 0.0});
+        if (m_members.empty() || gs.empty()) return out;
+        tensor::ndarray x({gs.size(), m_dims});
+        for (std::size_t r = 0; r < gs.size(); ++r) {
+            const auto f = encode(gs[r]);
+            for (std::size_t j = 0; j < m_dims; ++j) x[r * m_dims + j] = f[j];
+        }
         tensor::no_grad_guard guard;
-        double sum = 0, sum2 = 0;
+        std::vector<double> sum(gs.size(), 0.0), sum2(gs.size(), 0.0);
         for (const auto& net : m_members) {
-            const double y = m_mean + m_scale * static_cast<double>((*net)(tensor::variable(x)).value()[0]);
-            sum += y;
-            sum2 += y * y;
+            const auto y = (*net)(tensor::variable(x)).value();
+            for (std::size_t r = 0; r < gs.size(); ++r) {
+                const double v = m_mean + m_scale * static_cast<double>(y[r]);
+                sum[r] += v;
+                sum2[r] += v * v;
+            }
         }
         const double m = static_cast<double>(m_members.size());
-        const double mean = sum / m;
-        return {mean, std::max(0.0, sum2 / m - mean * mean)};
+        for (std::size_t r = 0; r < gs.size(); ++r) {
+            const double mean = sum[r] / m;
+            out[r] = {mean, std::max(0.0, sum2[r] / m - mean * mean)};
+        }
+        return out;
     }
 
 private:
