@@ -1,5 +1,7 @@
 #pragma once
-// Everything in nascent. Include single headers instead to keep compile times low.
+// Everything in nascent except the heavy layers: tensor/ (autograd), eval/ (training, proxies;
+// they need zlib for Fashion-MNIST) and surrogate/ (Gaussian processes, predictors), which are
+// included directly where used. Include single headers instead to keep compile times low.
 
 #include <nascent/concepts.hpp>
 
