@@ -518,6 +518,63 @@ TEST_CASE("gradcheck: conv2d (padding, stride, dilation, groups, depthwise, 1x1,
         {"1x1 stride 2", {2, 3, 5, 5}, {4, 3, 1, 1}, {.stride = 2}, false},
         {"1x3 kernel, padding 0x1", {2, 2, 4, 5}, {3, 2, 1, 3}, {.padding = {0, 1}}, true},
         {"5x5 stride 2x1 no padding", {1, 2, 9, 7}, {2, 2, 5, 5}, {.stride = {2, 1}}, false},
+        {"3x3 no padding (rows narrower than the input)", {2, 2, 5, 6}, {3, 2, 3, 3}, {}, true},
+        {"3x3 pad 2 (output larger than the input)",
+         {2, 2, 3, 3},
+         {2, 2, 3, 3},
+         {.padding = 2},
+         false},
+        {"1x1 pad 1 (zero border)", {2, 3, 3, 2}, {2, 3, 1, 1}, {.padding = 1}, true},
+        // Small planes put several samples in one GEMM, and several GEMMs in one chunk of the
+        // weight-gradient reduction; the last batch and chunk are partial.
+        {"batched: 14 samples of 3x3, pad 1", {14, 3, 3, 3}, {4, 3, 3, 3}, {.padding = 1}, true},
+        {"batched: 9 samples, pointwise, groups 2",
+         {9, 4, 2, 2},
+         {6, 2, 1, 1},
+         {.groups = 2},
+         true},
+        {"batched: 8 samples, 3x3 stride 2 pad 1",
+         {8, 2, 5, 4},
+         {3, 2, 3, 3},
+         {.stride = 2, .padding = 1},
+         false},
+        {"batched: 8 samples, depthwise, dilation 2",
+         {8, 2, 4, 4},
+         {2, 1, 3, 3},
+         {.padding = 2, .dilation = 2, .groups = 2},
+         false},
+        // >= 8 channels on both sides and wide rows: the direct kernel (forward and, for the
+        // input gradient, the transposed convolution), with a partial tile of output channels.
+        {"direct: 8 -> 9 channels, 3x3 pad 1", {2, 8, 4, 10}, {9, 8, 3, 3}, {.padding = 1}, true},
+        {"direct: groups 2, dilation 2",
+         {2, 16, 3, 16},
+         {16, 8, 3, 3},
+         {.padding = 2, .dilation = 2, .groups = 2},
+         false},
+        {"direct: 1x3 kernel, padding 0x1", {2, 8, 2, 9}, {8, 8, 1, 3}, {.padding = {0, 1}}, true},
+        {"direct: 3x1 kernel, no padding", {2, 8, 5, 8}, {10, 8, 3, 1}, {}, false},
+        // The direct weight gradients: vectorised over positions (rows of >= 16), and over
+        // output channels (C_out / groups a multiple of 16: tiles of 32 and 16).
+        {"direct dW by positions: 3 -> 9 channels, 16 wide",
+         {2, 3, 3, 16},
+         {9, 3, 3, 3},
+         {.padding = 1},
+         false},
+        {"direct dW by channels: 3 -> 48 channels",
+         {2, 3, 4, 5},
+         {48, 3, 3, 3},
+         {.padding = 1},
+         true},
+        {"direct dW by channels: groups 2, dilation 2",
+         {2, 4, 5, 8},
+         {32, 2, 3, 3},
+         {.padding = 2, .dilation = 2, .groups = 2},
+         false},
+        {"8 channels, 1x1 pad 1 (padding beyond the kernel: GEMM)",
+         {2, 3, 4, 9},
+         {8, 3, 1, 1},
+         {.padding = 1},
+         true},
     };
     std::uint64_t seed = 1;
     for (const auto& c : cases) {
@@ -769,6 +826,41 @@ TEST_CASE("autograd: leaves without requires_grad get no gradient; intermediates
     CHECK(w.grad() == ndarray({2, 2}, 4.0F));    // 2 k * data
 }
 
+TEST_CASE(
+    "autograd: ops that reuse the incoming gradient's buffer leave retained gradients intact") {
+    // scale, relu, add, batch_norm and reshape pass dL/d output on in place when nothing keeps it.
+    nascent::rng gen(3);
+    const ndarray x0 = t::randn({4, 3, 2, 2}, gen);
+    const ndarray w0 = t::randn({4, 12}, gen);
+    const auto run = [&](bool retain) {
+        const variable x(x0, true);
+        const auto a = t::scale(x, 2.0F);
+        const auto b = t::relu(a);
+        const auto c = t::add(b, b); // the same input twice
+        const auto d = t::batch_norm(c, {}, {}, nullptr, nullptr);
+        const auto e = t::reshape(d, {4, 12});
+        if (retain) {
+            for (const auto* v : {&a, &b, &c, &d, &e})
+                v->retain_grad();
+        }
+        t::sum(e * variable(w0)).backward();
+        std::vector<ndarray> grads{x.grad()};
+        if (retain) {
+            for (const auto* v : {&a, &b, &c, &d, &e})
+                grads.push_back(v->grad());
+        }
+        return grads;
+    };
+    const auto plain = run(false);
+    const auto kept = run(true);
+    REQUIRE(kept.size() == 6);
+    CHECK(kept[0] == plain[0]);
+    CHECK(kept[5] == w0);                            // d sum(e * w) / de
+    CHECK(kept[4] == w0.reshaped({4, 3, 2, 2}));     // reshape passes it back unchanged
+    for (std::size_t i = 0; i < kept[2].size(); ++i) // relu's gradient is add's, doubled
+        CHECK(kept[2][i] == 2.0F * kept[3][i]);
+}
+
 TEST_CASE("autograd: no_grad_guard records nothing and restores the mode") {
     const variable w(ndarray({2}, 1.0F), true);
     CHECK(t::is_grad_enabled());
@@ -879,6 +971,9 @@ TEST_CASE("batch norm updates running statistics like PyTorch and uses them in e
 
 namespace {
 // Gradients of every parameter and the input after one forward/backward of a small network.
+// Covers every convolution path: the direct kernel (forward, input gradient, weight gradient by
+// positions for 8 and by channels for 16 output channels), GEMMs over batches of samples
+// (depthwise), the transposed-convolution GEMM (3 input channels).
 std::vector<ndarray> network_gradients() {
     nascent::rng gen(3);
     nn::sequential net;
@@ -886,17 +981,20 @@ std::vector<ndarray> network_gradients() {
         nn::conv2d_options{.in_channels = 3, .out_channels = 8, .padding = 1}, gen));
     net.add(std::make_shared<nn::batch_norm2d>(nn::batch_norm_options{.channels = 8}));
     net.add(std::make_shared<nn::relu>());
+    net.add(std::make_shared<nn::conv2d>(
+        nn::conv2d_options{.in_channels = 8, .out_channels = 16, .padding = 1, .bias = false},
+        gen));
     net.add(std::make_shared<nn::avg_pool2d>(
         t::avg_pool2d_options{.kernel = 3, .stride = 1, .padding = 1}));
     net.add(std::make_shared<nn::conv2d>(
         nn::conv2d_options{
-            .in_channels = 8, .out_channels = 8, .kernel = 3, .padding = 1, .groups = 8},
+            .in_channels = 16, .out_channels = 16, .kernel = 3, .padding = 1, .groups = 16},
         gen));
     net.add(std::make_shared<nn::max_pool2d>(t::max_pool2d_options{.kernel = 2}));
     net.add(std::make_shared<nn::global_avg_pool>());
-    net.add(
-        std::make_shared<nn::linear>(nn::linear_options{.in_features = 8, .out_features = 5}, gen));
-    const variable x(t::randn({37, 3, 12, 12}, gen), true);
+    net.add(std::make_shared<nn::linear>(nn::linear_options{.in_features = 16, .out_features = 5},
+                                         gen));
+    const variable x(t::randn({37, 3, 16, 16}, gen), true);
     std::vector<std::int32_t> labels(37);
     for (std::size_t i = 0; i < labels.size(); ++i)
         labels[i] = static_cast<std::int32_t>(i % 5);

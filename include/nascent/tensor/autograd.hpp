@@ -9,8 +9,9 @@
 // Determinism: every parallel loop splits its work into chunks whose boundaries depend only on
 // the problem size (never on the thread count), each output element or partial sum belongs to
 // one chunk, and partial sums are added in chunk order afterwards. Results are therefore
-// bit-identical for a fixed seed whatever the number of threads (on one machine: Eigen sizes its
-// GEMM blocks, and so its order of additions, from the CPU's cache sizes).
+// bit-identical for a fixed seed whatever the number of threads (for one build on one machine:
+// Eigen sizes its GEMM blocks, and so its order of additions, from the CPU's cache sizes, and the
+// target ISA decides whether multiply-adds are fused).
 //
 // Shapes: images are NCHW, weights of conv2d [C_out, C_in / groups, KH, KW], of linear
 // [out, in] (PyTorch's layouts).
@@ -22,10 +23,12 @@
 #include <tbb/task_arena.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <functional>
 #include <limits>
@@ -83,6 +86,15 @@ void parallel_chunks(std::size_t n, std::size_t grain, const Body& body) {
     }
 }
 
+// Elements per task of elementwise loops (relu, add, gradient accumulation): a task of 128 KiB
+// outweighs its scheduling, and a 2 MiB activation still spreads over every thread. Each element
+// is computed on its own, so the cut cannot change results.
+inline constexpr std::size_t elementwise_grain = std::size_t{1} << 15;
+template <class Body>
+void parallel_elementwise(std::size_t n, const Body& body) {
+    parallel_chunks(n, elementwise_grain, body);
+}
+
 // Sum of term(i) for i in [0, n) in eight interleaved float accumulators: vectorisable without
 // -ffast-math (one accumulator is a serial chain of dependent adds), in a fixed order.
 template <class Term>
@@ -97,6 +109,53 @@ template <class Term>
     for (; i < n; ++i)
         tail += term(i);
     return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
+}
+
+// Sums of term_a(i) and term_b(i) for i in [0, n), each in 32 interleaved float accumulators
+// (four or more independent vector chains: one 8-wide chain is bound by the latency of its adds),
+// combined pairwise in a fixed order. One pass computes both (batch norm's backward needs two
+// sums over the same data).
+template <class TermA, class TermB>
+[[nodiscard]] std::pair<float, float> sum32_pair(std::size_t n, const TermA& term_a,
+                                                 const TermB& term_b) {
+    constexpr std::size_t lanes = 32;
+    float a[lanes] = {};
+    float b[lanes] = {};
+    std::size_t i = 0;
+    for (; i + lanes <= n; i += lanes) {
+        for (std::size_t j = 0; j < lanes; ++j) {
+            a[j] += term_a(i + j);
+            b[j] += term_b(i + j);
+        }
+    }
+    for (std::size_t j = 0; i < n; ++i, ++j) { // the tail, into the first lanes
+        a[j] += term_a(i);
+        b[j] += term_b(i);
+    }
+    for (std::size_t width = lanes / 2; width > 0; width /= 2) {
+        for (std::size_t j = 0; j < width; ++j) {
+            a[j] += a[j + width];
+            b[j] += b[j + width];
+        }
+    }
+    return {a[0], b[0]};
+}
+template <class Term>
+[[nodiscard]] float sum32(std::size_t n, const Term& term) {
+    constexpr std::size_t lanes = 32;
+    float a[lanes] = {};
+    std::size_t i = 0;
+    for (; i + lanes <= n; i += lanes) {
+        for (std::size_t j = 0; j < lanes; ++j)
+            a[j] += term(i + j);
+    }
+    for (std::size_t j = 0; i < n; ++i, ++j)
+        a[j] += term(i);
+    for (std::size_t width = lanes / 2; width > 0; width /= 2) {
+        for (std::size_t j = 0; j < width; ++j)
+            a[j] += a[j + width];
+    }
+    return a[0];
 }
 
 [[noreturn]] inline void fail(std::string_view op, const std::string& message) {
@@ -139,7 +198,12 @@ struct node {
         if (grad.empty()) {
             grad = std::move(g);
         } else {
-            grad.add_scaled(g);
+            float* a = grad.data();
+            const float* b = g.data();
+            parallel_elementwise(grad.size(), [a, b](std::size_t lo, std::size_t hi) {
+                for (std::size_t i = lo; i < hi; ++i)
+                    a[i] += b[i];
+            });
         }
     }
 };
@@ -296,6 +360,13 @@ private:
     std::shared_ptr<detail::node> m_node;
 };
 
+namespace detail {
+// dL/d output as an array the backward closure may overwrite and pass on: the node's own
+// gradient when backward() drops it after this closure anyway (no copy, no fresh allocation),
+// else a copy. ctx.grad() is empty afterwards in the first case: take it after the last read.
+[[nodiscard]] ndarray take_grad(backward_context& ctx);
+} // namespace detail
+
 /// What a backward closure sees: the output's gradient and value, the inputs' values, and where
 /// to send the inputs' gradients.
 class backward_context {
@@ -320,8 +391,18 @@ public:
     }
 
 private:
+    friend ndarray detail::take_grad(backward_context& ctx);
     detail::node& m_node;
 };
+
+inline ndarray detail::take_grad(backward_context& ctx) {
+    node& n = ctx.m_node;
+    if (n.retain_grad)
+        return n.grad;
+    ndarray g = std::move(n.grad);
+    n.grad = ndarray{};
+    return g;
+}
 
 inline void variable::run_backward(detail::node& n) {
     backward_context ctx(n);
@@ -451,13 +532,24 @@ template <class Term>
     const ndarray& av = a.value();
     const ndarray& bv = b.value();
     if (av.shape() == bv.shape()) {
-        ndarray out = av;
-        out.add_scaled(bv);
+        auto out = ndarray::uninitialized(av.shape());
+        const float* ap = av.data();
+        const float* bp = bv.data();
+        float* op = out.data();
+        detail::parallel_elementwise(out.size(), [ap, bp, op](std::size_t lo, std::size_t hi) {
+            for (std::size_t i = lo; i < hi; ++i)
+                op[i] = ap[i] + bp[i];
+        });
         return make_result(
             std::move(out), {a, b},
             [](backward_context& ctx) {
-                ctx.accumulate(0, ctx.grad());
-                ctx.accumulate(1, ctx.grad());
+                // The last input that needs it gets the gradient itself, not a copy.
+                const bool both = ctx.needs_grad(0) && ctx.needs_grad(1);
+                if (both)
+                    ctx.accumulate(0, ctx.grad());
+                const std::size_t last = both || ctx.needs_grad(1) ? 1 : 0;
+                if (ctx.needs_grad(last))
+                    ctx.accumulate(last, detail::take_grad(ctx));
             },
             "add");
     }
@@ -493,7 +585,7 @@ template <class Term>
     return make_result(
         std::move(out), {a},
         [s](backward_context& ctx) {
-            ndarray g = ctx.grad();
+            ndarray g = detail::take_grad(ctx);
             for (auto& v : g.values())
                 v *= s;
             ctx.accumulate(0, std::move(g));
@@ -568,24 +660,27 @@ template <class Term>
 [[nodiscard]] inline variable relu(const variable& x) {
     const ndarray& in = x.value();
     auto out = ndarray::uninitialized(in.shape());
-    for (std::size_t i = 0; i < out.size(); ++i)
-        out[i] = in[i] > 0.0F ? in[i] : 0.0F;
+    const float* ip = in.data();
+    float* op = out.data();
+    detail::parallel_elementwise(out.size(), [ip, op](std::size_t lo, std::size_t hi) {
+        for (std::size_t i = lo; i < hi; ++i)
+            op[i] = ip[i] > 0.0F ? ip[i] : 0.0F;
+    });
     return make_result(
         std::move(out), {x},
         [](backward_context& ctx) {
-            const ndarray& g = ctx.grad();
             const ndarray& y = ctx.output();
-            auto d = ndarray::uninitialized(g.shape());
+            ndarray d = detail::take_grad(ctx); // masked in place
             // A bit mask rather than `y > 0 ? g : 0`, which compilers may turn into an
             // unpredictable branch.
-            const float* gp = g.data();
             const float* yp = y.data();
             float* dp = d.data();
-            const std::size_t n = g.size();
-            for (std::size_t i = 0; i < n; ++i) {
-                const std::uint32_t keep = 0U - static_cast<std::uint32_t>(yp[i] > 0.0F);
-                dp[i] = std::bit_cast<float>(std::bit_cast<std::uint32_t>(gp[i]) & keep);
-            }
+            detail::parallel_elementwise(d.size(), [yp, dp](std::size_t lo, std::size_t hi) {
+                for (std::size_t i = lo; i < hi; ++i) {
+                    const std::uint32_t keep = 0U - static_cast<std::uint32_t>(yp[i] > 0.0F);
+                    dp[i] = std::bit_cast<float>(std::bit_cast<std::uint32_t>(dp[i]) & keep);
+                }
+            });
             ctx.accumulate(0, std::move(d));
         },
         "relu");
@@ -633,7 +728,9 @@ template <class Term>
     }
     return make_result(
         x.value().reshaped(std::move(shape)), {x},
-        [](backward_context& ctx) { ctx.accumulate(0, ctx.grad().reshaped(ctx.input(0).shape())); },
+        [](backward_context& ctx) {
+            ctx.accumulate(0, detail::take_grad(ctx).reshaped(ctx.input(0).shape()));
+        },
         "reshape");
 }
 
@@ -907,97 +1004,871 @@ struct conv_geometry {
     return (in + 2 * pad - span) / stride + 1;
 }
 
-// Output columns [lo, hi) whose input column ox * stride + kj * dilation - padding lies inside
-// [0, w): the rest read padding.
+// Outputs [lo, hi) along one axis whose input o * stride + k * dilation - padding lies inside
+// [0, in): the rest read padding.
 struct column_range {
     std::size_t lo = 0;
     std::size_t hi = 0;
 };
-[[nodiscard]] inline column_range valid_columns(const conv_geometry& g, std::size_t kj) {
-    const std::size_t offset = kj * g.dilation.w;
+[[nodiscard]] inline column_range valid_outputs(std::size_t in, std::size_t out, std::size_t k,
+                                                std::size_t stride, std::size_t pad,
+                                                std::size_t dilation) noexcept {
+    const std::size_t offset = k * dilation;
     column_range r;
-    // smallest ox with ox * s + offset >= padding
-    r.lo = offset >= g.padding.w ? 0 : (g.padding.w - offset + g.stride.w - 1) / g.stride.w;
-    // ox * s + offset < w + padding  <=>  ox < (w + padding - offset) / s (rounded up)
-    r.hi = g.w + g.padding.w > offset
-               ? std::min(g.wo, (g.w + g.padding.w - offset + g.stride.w - 1) / g.stride.w)
-               : 0;
+    // smallest o with o * s + offset >= padding
+    r.lo = offset >= pad ? 0 : (pad - offset + stride - 1) / stride;
+    // o * s + offset < in + padding  <=>  o < (in + padding - offset) / s (rounded up)
+    r.hi = in + pad > offset ? std::min(out, (in + pad - offset + stride - 1) / stride) : 0;
     r.lo = std::min(r.lo, r.hi);
     return r;
 }
+[[nodiscard]] inline column_range valid_columns(const conv_geometry& g, std::size_t kj) {
+    return valid_outputs(g.w, g.wo, kj, g.stride.w, g.padding.w, g.dilation.w);
+}
+[[nodiscard]] inline column_range valid_rows(const conv_geometry& g, std::size_t ki) {
+    return valid_outputs(g.h, g.ho, ki, g.stride.h, g.padding.h, g.dilation.h);
+}
 
-// Unfolds `channels` planes of x (h x w) into rows (c, ki, kj) x columns (oy, ox).
-inline void im2col(const float* x, std::size_t channels, const conv_geometry& g, float* col) {
+// With stride 1 and output rows as wide as input rows (a "same" convolution), the unfolded row
+// of kernel tap (ki, kj) is the input plane shifted by one offset: output position j reads input
+// position j + shift, apart from the columns that wrap into the neighbouring row. The unfolding
+// is then one long copy plus a few zeroed columns instead of a short copy per output row.
+[[nodiscard]] inline bool flat_rows(const conv_geometry& g) noexcept {
+    return g.stride == hw(1) && g.wo == g.w;
+}
+[[nodiscard]] inline std::ptrdiff_t flat_shift(const conv_geometry& g, std::size_t ki,
+                                               std::size_t kj) noexcept {
+    const auto s = [](std::size_t v) { return static_cast<std::ptrdiff_t>(v); };
+    return (s(ki * g.dilation.h) - s(g.padding.h)) * s(g.w) + s(kj * g.dilation.w) - s(g.padding.w);
+}
+// Output positions [lo, hi) of rows `rows` whose shifted input lies inside the plane.
+[[nodiscard]] inline column_range flat_span(const conv_geometry& g, column_range rows,
+                                            std::ptrdiff_t shift) noexcept {
+    const auto plane = static_cast<std::ptrdiff_t>(g.h * g.w);
+    const auto lo = std::max(static_cast<std::ptrdiff_t>(rows.lo * g.w), -shift);
+    const auto hi = std::min(static_cast<std::ptrdiff_t>(rows.hi * g.w), plane - shift);
+    return {static_cast<std::size_t>(lo), static_cast<std::size_t>(std::max(lo, hi))};
+}
+// Zeroes the columns of output rows `rows` that read padding (with a flat shift they would read
+// the neighbouring input row). Column by column: a row-wise loop of one or two elements becomes
+// a memset call per row.
+inline void zero_wrapped_columns(float* row, const conv_geometry& g, column_range rows,
+                                 column_range cols) noexcept {
+    const auto zero_column = [&](std::size_t ox) {
+        for (std::size_t oy = rows.lo; oy < rows.hi; ++oy)
+            row[oy * g.wo + ox] = 0.0F;
+    };
+    for (std::size_t ox = 0; ox < cols.lo; ++ox)
+        zero_column(ox);
+    for (std::size_t ox = cols.hi; ox < g.wo; ++ox)
+        zero_column(ox);
+}
+
+// Unfolds `channels` planes of x (h x w) into rows (c, ki, kj) x columns (oy, ox); row r starts
+// at col + r * ld (ld >= out_plane: several samples share the rows of one batch).
+inline void im2col(const float* x, std::size_t channels, const conv_geometry& g, float* col,
+                   std::size_t ld) {
     const std::size_t plane = g.out_plane();
+    const std::size_t in_plane = g.h * g.w;
+    const bool flat = flat_rows(g);
     for (std::size_t c = 0; c < channels; ++c) {
+        const float* xc = x + c * in_plane;
         for (std::size_t ki = 0; ki < g.kh; ++ki) {
+            const auto rows = valid_rows(g, ki);
             for (std::size_t kj = 0; kj < g.kw; ++kj) {
-                float* row = col + ((c * g.kh + ki) * g.kw + kj) * plane;
+                float* row = col + ((c * g.kh + ki) * g.kw + kj) * ld;
                 const auto cols = valid_columns(g, kj);
-                for (std::size_t oy = 0; oy < g.ho; ++oy) {
-                    const auto iy =
-                        static_cast<std::ptrdiff_t>(oy * g.stride.h + ki * g.dilation.h) -
-                        static_cast<std::ptrdiff_t>(g.padding.h);
+                if (rows.lo == rows.hi || cols.lo == cols.hi) {
+                    std::fill_n(row, plane, 0.0F);
+                    continue;
+                }
+                std::fill_n(row, rows.lo * g.wo, 0.0F);
+                std::fill_n(row + rows.hi * g.wo, (g.ho - rows.hi) * g.wo, 0.0F);
+                if (flat) {
+                    const std::ptrdiff_t shift = flat_shift(g, ki, kj);
+                    const auto span = flat_span(g, rows, shift);
+                    std::fill(row + rows.lo * g.wo, row + span.lo, 0.0F);
+                    std::copy(xc + (static_cast<std::ptrdiff_t>(span.lo) + shift),
+                              xc + (static_cast<std::ptrdiff_t>(span.hi) + shift), row + span.lo);
+                    std::fill(row + span.hi, row + rows.hi * g.wo, 0.0F);
+                    zero_wrapped_columns(row, g, rows, cols);
+                    continue;
+                }
+                for (std::size_t oy = rows.lo; oy < rows.hi; ++oy) {
+                    const std::size_t iy = oy * g.stride.h + ki * g.dilation.h - g.padding.h;
                     float* dst = row + oy * g.wo;
-                    if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(g.h) || cols.lo == cols.hi) {
-                        std::fill_n(dst, g.wo, 0.0F);
-                        continue;
-                    }
                     std::fill_n(dst, cols.lo, 0.0F);
                     std::fill_n(dst + cols.hi, g.wo - cols.hi, 0.0F);
                     // Input column of output column cols.lo; the range keeps it inside the row.
-                    const float* src = x + (c * g.h + static_cast<std::size_t>(iy)) * g.w +
-                                       (cols.lo * g.stride.w + kj * g.dilation.w - g.padding.w);
+                    const float* src =
+                        xc + iy * g.w + (cols.lo * g.stride.w + kj * g.dilation.w - g.padding.w);
                     if (g.stride.w == 1) {
                         std::copy_n(src, cols.hi - cols.lo, dst + cols.lo);
                     } else {
-                        for (std::size_t ox = cols.lo; ox < cols.hi; ++ox) {
+                        for (std::size_t ox = cols.lo; ox < cols.hi; ++ox)
                             dst[ox] = src[(ox - cols.lo) * g.stride.w];
+                    }
+                }
+            }
+        }
+    }
+}
+
+// The adjoint of im2col: adds the columns back into the planes of dx. `col` is scratch: the
+// flat path zeroes its wrapped columns first (so that one long add per row is exact).
+inline void col2im(float* col, std::size_t channels, const conv_geometry& g, float* dx,
+                   std::size_t ld) {
+    const std::size_t in_plane = g.h * g.w;
+    const bool flat = flat_rows(g);
+    for (std::size_t c = 0; c < channels; ++c) {
+        float* dxc = dx + c * in_plane;
+        for (std::size_t ki = 0; ki < g.kh; ++ki) {
+            const auto rows = valid_rows(g, ki);
+            for (std::size_t kj = 0; kj < g.kw; ++kj) {
+                float* row = col + ((c * g.kh + ki) * g.kw + kj) * ld;
+                const auto cols = valid_columns(g, kj);
+                if (rows.lo == rows.hi || cols.lo == cols.hi)
+                    continue;
+                if (flat) {
+                    const std::ptrdiff_t shift = flat_shift(g, ki, kj);
+                    const auto span = flat_span(g, rows, shift);
+                    zero_wrapped_columns(row, g, rows, cols);
+                    float* dst = dxc + shift;
+                    for (std::size_t j = span.lo; j < span.hi; ++j)
+                        dst[j] += row[j];
+                    continue;
+                }
+                for (std::size_t oy = rows.lo; oy < rows.hi; ++oy) {
+                    const std::size_t iy = oy * g.stride.h + ki * g.dilation.h - g.padding.h;
+                    const float* src = row + oy * g.wo;
+                    float* dst =
+                        dxc + iy * g.w + (cols.lo * g.stride.w + kj * g.dilation.w - g.padding.w);
+                    for (std::size_t ox = cols.lo; ox < cols.hi; ++ox)
+                        dst[(ox - cols.lo) * g.stride.w] += src[ox];
+                }
+            }
+        }
+    }
+}
+
+// Per-thread scratch space (unfolded columns, gathered batches): allocating and first touching
+// fresh buffers on every call costs about as much as the small GEMMs they feed. Every use writes
+// its buffer in full before reading it, so reuse cannot change results. Requests above
+// scratch_limit floats get a buffer of their own, so that one huge convolution does not pin
+// memory in every thread. Each slot is used by one scratch object at a time per thread: op
+// bodies run inside parallel_chunks and start no nested parallel work while holding one.
+class scratch {
+public:
+    enum slot : std::size_t { columns, grad_columns, batch, result, slots };
+    static constexpr std::size_t limit = std::size_t{1} << 22; // floats (16 MiB)
+
+    scratch(slot s, std::size_t n) {
+        if (n == 0)
+            return;
+        if (n > limit) {
+            m_own = ndarray::storage(n);
+            m_data = m_own.data();
+            return;
+        }
+        auto& buffer = buffers()[s];
+        if (buffer.size() < n) {
+            buffer = ndarray::storage(); // free first: peak memory is one buffer, not two
+            buffer = ndarray::storage(n);
+        }
+        m_data = buffer.data();
+    }
+    [[nodiscard]] float* data() const noexcept { return m_data; }
+
+private:
+    static std::array<ndarray::storage, slots>& buffers() {
+        thread_local std::array<ndarray::storage, slots> b;
+        return b;
+    }
+    ndarray::storage m_own;
+    float* m_data = nullptr;
+};
+
+// How a convolution cuts the batch: `batch` samples share one GEMM (their unfolded columns side
+// by side), so that small planes (8x8 = 64 columns) still make GEMMs of ~1024 columns; `chunk`
+// samples (a multiple of batch) share one partial weight gradient. Both depend only on the
+// geometry, never on the thread count, so the order of every sum is fixed.
+struct conv_batching {
+    std::size_t batch = 1;
+    std::size_t chunk = 1;
+};
+inline constexpr std::size_t conv_target_columns = 1024;
+// Samples per chunk of a convolution's weight-gradient reduction (at least).
+inline constexpr std::size_t conv_batch_chunk = 4;
+[[nodiscard]] inline conv_batching batching_of(const conv_geometry& g) {
+    const std::size_t plane = std::max<std::size_t>(g.out_plane(), 1);
+    std::size_t batch = (conv_target_columns + plane - 1) / plane;
+    batch = std::min(batch, std::max<std::size_t>(g.n / 4, 1)); // >= 4 tasks to share out
+    batch = std::max<std::size_t>(batch, 1);
+    const std::size_t per_chunk = (conv_batch_chunk + batch - 1) / batch;
+    return {.batch = batch, .chunk = batch * per_chunk};
+}
+
+// The unfolded input of samples [n0, n0 + count), group grp, as a k x (count * plane) matrix:
+// the input itself for one sample of a pointwise convolution, else written into `buffer`.
+[[nodiscard]] inline const float* unfold_batch(const float* x, const conv_geometry& g,
+                                               std::size_t n0, std::size_t count, std::size_t grp,
+                                               float* buffer) {
+    const std::size_t plane = g.out_plane();
+    const std::size_t in_plane = g.h * g.w;
+    const std::size_t ld = count * plane;
+    const auto sample = [&](std::size_t j) {
+        return x + ((n0 + j) * g.cin + grp * g.cin_g()) * in_plane;
+    };
+    if (g.pointwise()) {
+        if (count == 1)
+            return sample(0);
+        for (std::size_t j = 0; j < count; ++j) {
+            for (std::size_t c = 0; c < g.cin_g(); ++c)
+                std::copy_n(sample(j) + c * plane, plane, buffer + c * ld + j * plane);
+        }
+        return buffer;
+    }
+    for (std::size_t j = 0; j < count; ++j)
+        im2col(sample(j), g.cin_g(), g, buffer + j * plane, ld);
+    return buffer;
+}
+
+// Batch layout [rows, count * plane] <-> NCHW planes of samples [n0, n0 + count): row r of sample
+// j is plane (n0 + j) * channels + r.
+inline void gather_planes(const float* nchw, std::size_t channels, std::size_t plane,
+                          std::size_t n0, std::size_t count, float* batch) {
+    for (std::size_t j = 0; j < count; ++j) {
+        for (std::size_t r = 0; r < channels; ++r) {
+            std::copy_n(nchw + ((n0 + j) * channels + r) * plane, plane,
+                        batch + r * count * plane + j * plane);
+        }
+    }
+}
+
+inline void scatter_planes(const float* batch, std::size_t channels, std::size_t plane,
+                           std::size_t n0, std::size_t count, float* nchw) {
+    for (std::size_t j = 0; j < count; ++j) {
+        for (std::size_t r = 0; r < channels; ++r) {
+            std::copy_n(batch + r * count * plane + j * plane, plane,
+                        nchw + ((n0 + j) * channels + r) * plane);
+        }
+    }
+}
+
+// The input gradient of a stride-1 convolution is itself a convolution: of dL/d output padded by
+// dilation * (k - 1) - padding, with the kernel flipped and its channel axes swapped. Unfolding
+// dL/d output and one GEMM with K = C_out * KH * KW / groups then writes dx in place, where the
+// col2im route multiplies with K = C_out / groups (a poor GEMM shape for narrow layers) and
+// scatter-adds every tap.
+[[nodiscard]] inline bool transposed_dx(const conv_geometry& g) noexcept {
+    return g.stride == hw(1) && !g.pointwise() && g.padding.h <= g.dilation.h * (g.kh - 1) &&
+           g.padding.w <= g.dilation.w * (g.kw - 1);
+}
+[[nodiscard]] inline conv_geometry transposed_geometry(const conv_geometry& g) noexcept {
+    conv_geometry t = g;
+    t.cin = g.cout;
+    t.h = g.ho;
+    t.w = g.wo;
+    t.cout = g.cin;
+    t.ho = g.h;
+    t.wo = g.w;
+    const auto flip_pad = [](std::size_t d, std::size_t k, std::size_t p) {
+        return d * (k - 1) >= p ? d * (k - 1) - p : 0; // only used where transposed_dx holds
+    };
+    t.padding = {flip_pad(g.dilation.h, g.kh, g.padding.h),
+                 flip_pad(g.dilation.w, g.kw, g.padding.w)};
+    return t;
+}
+// Weights of that convolution: per group [C_in / groups, C_out / groups, KH, KW], flipped.
+[[nodiscard]] inline ndarray::storage transposed_weights(const float* w, const conv_geometry& g) {
+    ndarray::storage out(g.cout * g.k());
+    const std::size_t cin_g = g.cin_g();
+    const std::size_t cout_g = g.cout_g();
+    for (std::size_t grp = 0; grp < g.groups; ++grp) {
+        for (std::size_t co = 0; co < cout_g; ++co) {
+            for (std::size_t ci = 0; ci < cin_g; ++ci) {
+                for (std::size_t ki = 0; ki < g.kh; ++ki) {
+                    for (std::size_t kj = 0; kj < g.kw; ++kj) {
+                        out[(((grp * cin_g + ci) * cout_g + co) * g.kh + (g.kh - 1 - ki)) * g.kw +
+                            (g.kw - 1 - kj)] =
+                            w[(((grp * cout_g + co) * cin_g + ci) * g.kh + ki) * g.kw + kj];
+                    }
+                }
+            }
+        }
+    }
+    return out;
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+#define NASCENT_TENSOR_DIRECT_CONV 1
+#endif
+
+// Direct stride-1 convolution for layers of >= 8 output channels. im2col + GEMM moves every
+// input value ~KH * KW times through memory (the unfolding, then Eigen's packing of it) before a
+// GEMM whose small N (C_out) reuses each packed value only C_out times; for NAS-Bench-201's
+// narrow layers that traffic costs more than the multiplications. Here the input is copied once
+// into a zero-padded plane (see direct_plan); output position p of the grid (ho rows of the
+// padded width, the columns past wo discarded) then reads input p + tap offset for every tap, so
+// a tile of 32 consecutive positions x 8 output channels accumulates in 16 vector registers over
+// all input channels and taps. The input gradient of a stride-1 layer is such a convolution too
+// (transposed_dx), and the weight gradient has kernels of its own below. The sum of each output
+// runs over (input channel, tap) in a fixed order: deterministic. GCC / Clang vector
+// extensions; elsewhere the GEMM path.
+inline constexpr std::size_t direct_channels = 8; // output channels per tile
+inline constexpr std::size_t direct_vectors = 2;  // vectors of 16 positions per tile
+inline constexpr std::size_t direct_positions = 16 * direct_vectors;
+
+// The padded rows are w + padding wide: a row's right padding is the next row's left padding
+// (zeros either way), so 8x8 planes with padding 1 give rows of 9, not 10.
+struct direct_plan {
+    std::size_t hp = 0, wp = 0;    // padded input plane
+    std::size_t grid = 0;          // ho * wp output positions
+    std::size_t grid_stride = 0;   // grid rounded up to whole tiles
+    std::size_t plane_stride = 0;  // hp * wp
+    std::size_t input_size = 0;    // padded planes of one group, with slack for the last tile
+    std::size_t blocks = 0;        // tiles of output channels per group
+    std::vector<std::size_t> taps; // offset of each (ki, kj) in the padded plane
+};
+
+// Worth it (and possible) for this geometry: stride 1, >= 8 output channels per group, padding
+// no wider than the kernel's reach (so output rows fit the padded rows), and at most 25 % of the
+// grid spent on the discarded columns.
+[[nodiscard]] inline bool direct_conv_fits(const conv_geometry& g) noexcept {
+#ifdef NASCENT_TENSOR_DIRECT_CONV
+    const std::size_t wp = g.w + g.padding.w;
+    return g.stride == hw(1) && !g.pointwise() && g.cout_g() >= direct_channels &&
+           g.padding.w <= g.dilation.w * (g.kw - 1) && g.ho > 0 && g.wo > 0 &&
+           4 * (wp - g.wo) <= g.wo;
+#else
+    (void)g;
+    return false;
+#endif
+}
+
+[[nodiscard]] inline direct_plan plan_direct(const conv_geometry& g) {
+    direct_plan p;
+    p.hp = g.h + 2 * g.padding.h;
+    p.wp = g.w + g.padding.w;
+    p.grid = g.ho * p.wp;
+    p.grid_stride = (p.grid + direct_positions - 1) / direct_positions * direct_positions;
+    p.plane_stride = p.hp * p.wp;
+    // The last tile reads up to grid_stride - 1 + the largest tap offset.
+    p.input_size = g.cin_g() * p.plane_stride + (g.kw - 1) * g.dilation.w + direct_positions;
+    p.blocks = (g.cout_g() + direct_channels - 1) / direct_channels;
+    for (std::size_t ki = 0; ki < g.kh; ++ki) {
+        for (std::size_t kj = 0; kj < g.kw; ++kj)
+            p.taps.push_back(ki * g.dilation.h * p.wp + kj * g.dilation.w);
+    }
+    return p;
+}
+
+// Weights [groups * C_out_g, C_in_g, KH, KW] as, per group, [blocks][C_in_g][taps][8] (output
+// channels innermost, zero rows past C_out_g): a tile's weights for one tap are 8 adjacent floats.
+[[nodiscard]] inline ndarray::storage repack_direct(const float* w, const conv_geometry& g,
+                                                    const direct_plan& p) {
+    const std::size_t taps = g.kh * g.kw;
+    const std::size_t per_group = p.blocks * g.cin_g() * taps * direct_channels;
+    ndarray::storage out(g.groups * per_group, 0.0F);
+    for (std::size_t grp = 0; grp < g.groups; ++grp) {
+        for (std::size_t co = 0; co < g.cout_g(); ++co) {
+            const std::size_t b = co / direct_channels;
+            const std::size_t lane = co % direct_channels;
+            for (std::size_t ci = 0; ci < g.cin_g(); ++ci) {
+                for (std::size_t t = 0; t < taps; ++t) {
+                    out[grp * per_group + ((b * g.cin_g() + ci) * taps + t) * direct_channels +
+                        lane] = w[((grp * g.cout_g() + co) * g.cin_g() + ci) * taps + t];
+                }
+            }
+        }
+    }
+    return out;
+}
+
+#ifdef NASCENT_TENSOR_DIRECT_CONV
+using vec16 = float __attribute__((vector_size(64)));
+#else
+struct vec16 { // never used (direct_conv_fits is false): keeps direct_tiles compiling
+    float v[16];
+    vec16& operator+=(const vec16& o) {
+        for (int i = 0; i < 16; ++i)
+            v[i] += o.v[i];
+        return *this;
+    }
+    friend vec16 operator*(float s, vec16 a) {
+        for (auto& e : a.v)
+            e *= s;
+        return a;
+    }
+    friend vec16 operator*(vec16 a, const vec16& b) {
+        for (int i = 0; i < 16; ++i)
+            a.v[i] *= b.v[i];
+        return a;
+    }
+};
+#endif
+
+// grid[(b + k) * 8 + lane][p0, p0 + 16 * Vectors) for k < Blocks: one tile of output channels
+// and positions, summed over input channels and taps. Not inlined: inlined into a large caller,
+// GCC spills the accumulators.
+template <std::size_t Blocks, std::size_t Vectors>
+[[gnu::noinline]] void direct_tile(const float* xpad, const float* wr, const direct_plan& p,
+                                   std::size_t cin, std::size_t b, std::size_t p0, float* grid) {
+    const std::size_t taps = p.taps.size();
+    const std::size_t* offset = p.taps.data();
+    const std::size_t block_size = cin * taps * direct_channels;
+    const float* wb = wr + b * block_size;
+    vec16 acc[Blocks * direct_channels][Vectors] = {};
+    for (std::size_t ci = 0; ci < cin; ++ci) {
+        const float* xc = xpad + ci * p.plane_stride + p0;
+        const float* wc = wb + ci * taps * direct_channels;
+        for (std::size_t t = 0; t < taps; ++t) {
+            // Loads and stores go through single temporaries: taking the address of the
+            // arrays would keep the accumulators in memory instead of registers.
+            vec16 xs[Vectors];
+            for (std::size_t q = 0; q < Vectors; ++q) {
+                vec16 v;
+                std::memcpy(&v, xc + offset[t] + 16 * q, sizeof v); // unaligned load
+                xs[q] = v;
+            }
+            for (std::size_t k = 0; k < Blocks; ++k) {
+                const float* wk = wc + k * block_size + t * direct_channels;
+                for (std::size_t c = 0; c < direct_channels; ++c) {
+                    for (std::size_t q = 0; q < Vectors; ++q)
+                        acc[k * direct_channels + c][q] += wk[c] * xs[q];
+                }
+            }
+        }
+    }
+    for (std::size_t c = 0; c < Blocks * direct_channels; ++c) {
+        for (std::size_t q = 0; q < Vectors; ++q) {
+            const vec16 v = acc[c][q];
+            std::memcpy(grid + (b * direct_channels + c) * p.grid_stride + p0 + 16 * q, &v,
+                        sizeof v);
+        }
+    }
+}
+
+// Every tile. A last tile of at most 16 positions takes one vector for two blocks of channels:
+// 8x8 planes (rows of 9 with the padding) give 72 positions, 2 tiles of 32 and a tail of 8, and
+// a tail tile of 8 channels would do 8 multiply-adds per load.
+inline void direct_tiles(const float* xpad, const float* wr, const direct_plan& p, std::size_t cin,
+                         float* grid) {
+    const std::size_t tail = p.grid % direct_positions;
+    const std::size_t full = p.grid - (tail <= 16 ? tail : 0);
+    for (std::size_t b = 0; b < p.blocks; ++b) {
+        for (std::size_t p0 = 0; p0 < full; p0 += direct_positions)
+            direct_tile<1, direct_vectors>(xpad, wr, p, cin, b, p0, grid);
+    }
+    if (full == p.grid)
+        return;
+    std::size_t b = 0;
+    for (; b + 2 <= p.blocks; b += 2)
+        direct_tile<2, 1>(xpad, wr, p, cin, b, full, grid);
+    if (b < p.blocks)
+        direct_tile<1, 1>(xpad, wr, p, cin, b, full, grid);
+}
+
+// The C_in / groups planes at x, zero-padded, then zeros for the last tile's overrun.
+inline void pad_input(const float* x, const conv_geometry& g, const direct_plan& p, float* xpad) {
+    const std::size_t in_plane = g.h * g.w;
+    for (std::size_t c = 0; c < g.cin_g(); ++c) {
+        const float* src = x + c * in_plane;
+        float* dst = xpad + c * p.plane_stride;
+        std::fill_n(dst, g.padding.h * p.wp, 0.0F);
+        for (std::size_t y = 0; y < g.h; ++y) {
+            float* row = dst + (g.padding.h + y) * p.wp;
+            std::fill_n(row, g.padding.w, 0.0F);
+            std::copy_n(src + y * g.w, g.w, row + g.padding.w);
+        }
+        std::fill_n(dst + (g.padding.h + g.h) * p.wp, g.padding.h * p.wp, 0.0F);
+    }
+    std::fill(xpad + g.cin_g() * p.plane_stride, xpad + p.input_size, 0.0F);
+}
+
+// One sample: out [C_out, ho, wo] (+ bias) = conv(x [C_in, h, w]). `xpad` holds input_size
+// floats, `grid` blocks * 8 * grid_stride.
+inline void direct_conv_sample(const float* x, const conv_geometry& g, const direct_plan& p,
+                               const float* wr, const float* bias, float* out, float* xpad,
+                               float* grid) {
+    const std::size_t taps = g.kh * g.kw;
+    const std::size_t in_plane = g.h * g.w;
+    const std::size_t out_plane = g.ho * g.wo;
+    for (std::size_t grp = 0; grp < g.groups; ++grp) {
+        pad_input(x + grp * g.cin_g() * in_plane, g, p, xpad);
+        direct_tiles(xpad, wr + grp * p.blocks * g.cin_g() * taps * direct_channels, p, g.cin_g(),
+                     grid);
+        for (std::size_t co = 0; co < g.cout_g(); ++co) {
+            const float* src = grid + co * p.grid_stride;
+            float* dst = out + (grp * g.cout_g() + co) * out_plane;
+            const float shift = bias != nullptr ? bias[grp * g.cout_g() + co] : 0.0F;
+            for (std::size_t oy = 0; oy < g.ho; ++oy) {
+                for (std::size_t ox = 0; ox < g.wo; ++ox)
+                    dst[oy * g.wo + ox] = src[oy * p.wp + ox] + shift;
+            }
+        }
+    }
+}
+
+// The weight gradient of a 3x3 stride-1 convolution, directly: dW[co][ci][tap] is the sum over
+// samples and grid positions p of dy[co][p] * x_padded[ci][p + tap offset], with dy laid on the
+// same padded-width grid (zeros at the discarded columns and past the end). Two output channels
+// x 9 taps accumulate in 18 vector registers over a chunk of samples; each accumulator's lanes are
+// then added in a fixed tree order. (With a non-finite input value, the zeros at discarded
+// positions may multiply it into NaN where a GEMM would give inf: training has diverged then.)
+inline constexpr std::size_t direct_dw_taps = 9;
+
+// (On planes narrower than 16, short sweeps and the lane sums per weight cost more than the
+// GEMM's unfolding.)
+[[nodiscard]] inline bool direct_weight_grad_fits(const conv_geometry& g) noexcept {
+    const std::size_t wp = g.w + g.padding.w;
+    return direct_conv_fits(g) && g.kh * g.kw == direct_dw_taps && 16 * (wp - g.wo) <= g.wo;
+}
+
+// dL/d output of one sample and group on the padded-width grid: [C_out_g][grid_stride].
+inline void pad_to_grid(const float* dy, const conv_geometry& g, const direct_plan& p,
+                        float* grid) {
+    for (std::size_t co = 0; co < g.cout_g(); ++co) {
+        float* dst = grid + co * p.grid_stride;
+        const float* src = dy + co * g.ho * g.wo;
+        for (std::size_t oy = 0; oy < g.ho; ++oy) {
+            std::copy_n(src + oy * g.wo, g.wo, dst + oy * p.wp);
+            std::fill_n(dst + oy * p.wp + g.wo, p.wp - g.wo, 0.0F);
+        }
+        std::fill(dst + p.grid, dst + p.grid_stride, 0.0F);
+    }
+}
+
+template <std::size_t Channels>
+[[gnu::noinline]] inline void
+direct_weight_tile(const float* xpads, const float* grids, std::size_t count, const direct_plan& p,
+                   std::size_t cin, std::size_t cout, std::size_t co, std::size_t ci, float* dw) {
+    constexpr std::size_t taps = direct_dw_taps;
+    std::size_t offset[taps];
+    std::copy_n(p.taps.begin(), taps, offset);
+    vec16 acc[Channels][taps] = {};
+    for (std::size_t s = 0; s < count; ++s) {
+        const float* xs = xpads + s * p.input_size + ci * p.plane_stride;
+        const float* gs = grids + (s * cout + co) * p.grid_stride;
+        for (std::size_t p0 = 0; p0 < p.grid; p0 += 16) { // zeros from grid to grid_stride
+            vec16 gv[Channels];
+            for (std::size_t c = 0; c < Channels; ++c) {
+                vec16 v;
+                std::memcpy(&v, gs + c * p.grid_stride + p0, sizeof v);
+                gv[c] = v;
+            }
+            for (std::size_t t = 0; t < taps; ++t) {
+                vec16 xv;
+                std::memcpy(&xv, xs + p0 + offset[t], sizeof xv);
+                for (std::size_t c = 0; c < Channels; ++c)
+                    acc[c][t] += gv[c] * xv;
+            }
+        }
+    }
+    for (std::size_t c = 0; c < Channels; ++c) {
+        for (std::size_t t = 0; t < taps; ++t) {
+            float lanes[16];
+            const vec16 v = acc[c][t];
+            std::memcpy(lanes, &v, sizeof lanes);
+            for (std::size_t width = 8; width > 0; width /= 2) {
+                for (std::size_t j = 0; j < width; ++j)
+                    lanes[j] += lanes[j + width];
+            }
+            dw[((co + c) * cin + ci) * taps + t] = lanes[0];
+        }
+    }
+}
+
+// dW of one group (written, [C_out_g][C_in_g][3][3]) from `count` samples' padded inputs
+// (input_size floats each) and gridded output gradients (C_out_g * grid_stride floats each).
+inline void direct_weight_grad(const float* xpads, const float* grids, std::size_t count,
+                               const conv_geometry& g, const direct_plan& p, float* dw) {
+    const std::size_t cout = g.cout_g();
+    const std::size_t cin = g.cin_g();
+    std::size_t co = 0;
+    for (; co + 2 <= cout; co += 2) {
+        for (std::size_t ci = 0; ci < cin; ++ci)
+            direct_weight_tile<2>(xpads, grids, count, p, cin, cout, co, ci, dw);
+    }
+    for (; co < cout; ++co) {
+        for (std::size_t ci = 0; ci < cin; ++ci)
+            direct_weight_tile<1>(xpads, grids, count, p, cin, cout, co, ci, dw);
+    }
+}
+
+// The same weight gradient vectorised over output channels instead, for layers whose C_out /
+// groups is a multiple of 16: for each output position, dy over 16 or 32 output channels (one
+// or two vectors, from dy transposed to [position][channel]) times the 9 input values under the
+// taps, into 9 x (1 or 2) vector accumulators. Only real positions are visited and no lanes
+// need adding up, which suits small planes (8x8), where the position-vectorised kernel wastes
+// lanes on discarded columns and the GEMM's unfolding dominates.
+[[nodiscard]] inline bool direct_weight_grad_by_channels_fits(const conv_geometry& g) noexcept {
+    return direct_conv_fits(g) && g.kh * g.kw == direct_dw_taps && g.cout_g() % 16 == 0;
+}
+
+// dL/d output of one sample and group as [ho * wo][C_out_g].
+inline void transpose_planes(const float* dy, const conv_geometry& g, float* gt) {
+    const std::size_t plane = g.ho * g.wo;
+    const std::size_t cout = g.cout_g();
+    for (std::size_t co = 0; co < cout; ++co) {
+        const float* src = dy + co * plane;
+        for (std::size_t q = 0; q < plane; ++q)
+            gt[q * cout + co] = src[q];
+    }
+}
+
+template <std::size_t Vectors>
+[[gnu::noinline]] void direct_weight_channels_tile(const float* xpads, const float* gts,
+                                                   std::size_t count, const conv_geometry& g,
+                                                   const direct_plan& p, std::size_t ci,
+                                                   std::size_t co, float* dw) {
+    constexpr std::size_t taps = direct_dw_taps;
+    std::size_t offset[taps];
+    std::copy_n(p.taps.begin(), taps, offset);
+    const std::size_t cout = g.cout_g();
+    const std::size_t plane = g.ho * g.wo;
+    vec16 acc[taps][Vectors] = {};
+    for (std::size_t s = 0; s < count; ++s) {
+        const float* xs = xpads + s * p.input_size + ci * p.plane_stride;
+        const float* gs = gts + s * plane * cout + co;
+        for (std::size_t oy = 0; oy < g.ho; ++oy) {
+            for (std::size_t ox = 0; ox < g.wo; ++ox) {
+                const float* xq = xs + oy * p.wp + ox;
+                const float* gq = gs + (oy * g.wo + ox) * cout;
+                vec16 gv[Vectors];
+                for (std::size_t v = 0; v < Vectors; ++v) {
+                    vec16 r;
+                    std::memcpy(&r, gq + 16 * v, sizeof r);
+                    gv[v] = r;
+                }
+                for (std::size_t t = 0; t < taps; ++t) {
+                    const float xv = xq[offset[t]];
+                    for (std::size_t v = 0; v < Vectors; ++v)
+                        acc[t][v] += xv * gv[v];
+                }
+            }
+        }
+    }
+    const std::size_t cin = g.cin_g();
+    for (std::size_t t = 0; t < taps; ++t) {
+        for (std::size_t v = 0; v < Vectors; ++v) {
+            float lanes[16];
+            const vec16 r = acc[t][v];
+            std::memcpy(lanes, &r, sizeof lanes);
+            for (std::size_t lane = 0; lane < 16; ++lane)
+                dw[((co + 16 * v + lane) * cin + ci) * taps + t] = lanes[lane];
+        }
+    }
+}
+
+// dW of one group (written, [C_out_g][C_in_g][3][3]) from `count` samples' padded inputs and
+// transposed output gradients (ho * wo * C_out_g floats each).
+inline void direct_weight_grad_by_channels(const float* xpads, const float* gts, std::size_t count,
+                                           const conv_geometry& g, const direct_plan& p,
+                                           float* dw) {
+    const std::size_t cout = g.cout_g();
+    for (std::size_t ci = 0; ci < g.cin_g(); ++ci) {
+        std::size_t co = 0;
+        for (; co + 32 <= cout; co += 32)
+            direct_weight_channels_tile<2>(xpads, gts, count, g, p, ci, co, dw);
+        for (; co < cout; co += 16)
+            direct_weight_channels_tile<1>(xpads, gts, count, g, p, ci, co, dw);
+    }
+}
+
+// The recorded node of a convolution: its backward computes dx (the transposed convolution,
+// direct or by GEMM, or col2im), dW (directly, or by GEMM over chunks of samples; summed in
+// chunk order) and db.
+[[nodiscard]] inline variable conv2d_result(ndarray out, const variable& x, const variable& weight,
+                                            const variable& bias, const conv_geometry& g) {
+    return make_result(
+        std::move(out), {x, weight, bias},
+        [g](backward_context& ctx) {
+            const bool need_x = ctx.needs_grad(0);
+            const bool need_w = ctx.needs_grad(1);
+            const float* gp = ctx.grad().data();
+            const float* xp2 = ctx.input(0).data();
+            const float* wp2 = ctx.input(1).data();
+            const std::size_t plane2 = g.out_plane();
+            const std::size_t in_plane = g.h * g.w;
+            const std::size_t wsize = g.cout * g.k();
+            const auto bt2 = detail::batching_of(g);
+            const std::size_t chunks = (g.n + bt2.chunk - 1) / bt2.chunk;
+            // dx by the transposed convolution where it exists, else by col2im.
+            const bool transposed = need_x && detail::transposed_dx(g);
+            const auto gt = detail::transposed_geometry(g);
+            const ndarray::storage wt =
+                transposed ? detail::transposed_weights(wp2, g) : ndarray::storage{};
+            const bool by_col2im = need_x && !transposed;
+            const bool direct_dx = transposed && detail::direct_conv_fits(gt);
+            const auto plan_t = direct_dx ? detail::plan_direct(gt) : detail::direct_plan{};
+            const ndarray::storage wr_t =
+                direct_dx ? detail::repack_direct(wt.data(), gt, plan_t) : ndarray::storage{};
+            ndarray dx;
+            if (need_x)
+                dx = ndarray::uninitialized(ctx.input(0).shape());
+            // One weight gradient per chunk of samples, each written in full by its chunk.
+            ndarray::storage partial_w(need_w ? chunks * wsize : 0);
+            // dW directly for 3x3 stride-1 layers of >= 8 channels, else by GEMM per batch.
+            const bool by_channels = need_w && detail::direct_weight_grad_by_channels_fits(g);
+            const bool direct_dw = by_channels || (need_w && detail::direct_weight_grad_fits(g));
+            const bool gemm_w = need_w && !direct_dw;
+            const auto plan_w = direct_dw ? detail::plan_direct(g) : detail::direct_plan{};
+            const auto chunk_weight_grad = [&](std::size_t c) {
+                const std::size_t first = c * bt2.chunk;
+                const std::size_t count = std::min(g.n, first + bt2.chunk) - first;
+                const detail::scratch xpads(detail::scratch::columns, count * plan_w.input_size);
+                // dy per sample: transposed, or on the padded-width grid.
+                const std::size_t dy_size =
+                    by_channels ? plane2 * g.cout_g() : g.cout_g() * plan_w.grid_stride;
+                const detail::scratch grids(detail::scratch::batch, count * dy_size);
+                for (std::size_t grp = 0; grp < g.groups; ++grp) {
+                    for (std::size_t j = 0; j < count; ++j) {
+                        detail::pad_input(xp2 + ((first + j) * g.cin + grp * g.cin_g()) * in_plane,
+                                          g, plan_w, xpads.data() + j * plan_w.input_size);
+                        const float* dy = gp + ((first + j) * g.cout + grp * g.cout_g()) * plane2;
+                        if (by_channels)
+                            detail::transpose_planes(dy, g, grids.data() + j * dy_size);
+                        else
+                            detail::pad_to_grid(dy, g, plan_w, grids.data() + j * dy_size);
+                    }
+                    float* dw = partial_w.data() + c * wsize + grp * g.cout_g() * g.k();
+                    if (by_channels) {
+                        detail::direct_weight_grad_by_channels(xpads.data(), grids.data(), count, g,
+                                                               plan_w, dw);
+                    } else {
+                        detail::direct_weight_grad(xpads.data(), grids.data(), count, g, plan_w,
+                                                   dw);
+                    }
+                }
+            };
+            const auto batch_backward = [&](std::size_t c, std::size_t n0, std::size_t count) {
+                const std::size_t cols_n = count * plane2;
+                const std::size_t in_cols = count * in_plane;
+                const bool first_in_chunk = n0 == c * bt2.chunk;
+                // dL/d output of the batch as [C_out, count * plane] (dW and col2im need it).
+                const bool need_gm = gemm_w || by_col2im;
+                const detail::scratch gathered(detail::scratch::batch,
+                                               need_gm && count > 1 ? g.cout * cols_n : 0);
+                const float* gb = gp + n0 * g.cout * plane2;
+                if (need_gm && count > 1) {
+                    detail::gather_planes(gp, g.cout, plane2, n0, count, gathered.data());
+                    gb = gathered.data();
+                }
+                const detail::scratch columns(
+                    detail::scratch::columns,
+                    gemm_w && !(g.pointwise() && count == 1) ? g.k() * cols_n : 0);
+                const std::size_t direct_grid =
+                    plan_t.blocks * detail::direct_channels * plan_t.grid_stride;
+                const std::size_t dcol_size = !need_x         ? 0
+                                              : direct_dx     ? plan_t.input_size
+                                              : transposed    ? gt.k() * in_cols
+                                              : g.pointwise() ? g.cin * cols_n
+                                                              : g.k() * cols_n;
+                const detail::scratch dcols(detail::scratch::grad_columns, dcol_size);
+                // dx of the batch as [C_in, count * H * W] before it is scattered to NCHW.
+                const bool via_result =
+                    need_x && !direct_dx && count > 1 && (transposed || g.pointwise());
+                const detail::scratch result(detail::scratch::result, direct_dx    ? direct_grid
+                                                                      : via_result ? g.cin * in_cols
+                                                                                   : 0);
+                if (by_col2im && !g.pointwise()) // col2im adds into these planes
+                    std::fill_n(dx.data() + n0 * g.cin * in_plane, count * g.cin * in_plane, 0.0F);
+                for (std::size_t grp = 0; grp < g.groups; ++grp) {
+                    const auto gm =
+                        detail::as_matrix(gb + grp * g.cout_g() * cols_n, g.cout_g(), cols_n);
+                    if (gemm_w) {
+                        const float* cols =
+                            detail::unfold_batch(xp2, g, n0, count, grp, columns.data());
+                        auto dw = detail::as_matrix(partial_w.data() + c * wsize +
+                                                        grp * g.cout_g() * g.k(),
+                                                    g.cout_g(), g.k());
+                        const auto cm = detail::as_matrix(cols, g.k(), cols_n);
+                        if (first_in_chunk)
+                            dw.noalias() = gm * cm.transpose();
+                        else
+                            dw.noalias() += gm * cm.transpose();
+                    }
+                    if (!need_x || direct_dx)
+                        continue;
+                    float* dxg = via_result ? result.data() + grp * g.cin_g() * in_cols
+                                            : dx.data() + (n0 * g.cin + grp * g.cin_g()) * in_plane;
+                    if (transposed) {
+                        const float* cols =
+                            detail::unfold_batch(gp, gt, n0, count, grp, dcols.data());
+                        detail::as_matrix(dxg, g.cin_g(), in_cols).noalias() =
+                            detail::as_matrix(wt.data() + grp * g.cin_g() * gt.k(), g.cin_g(),
+                                              gt.k()) *
+                            detail::as_matrix(cols, gt.k(), in_cols);
+                        continue;
+                    }
+                    const auto wm =
+                        detail::as_matrix(wp2 + grp * g.cout_g() * g.k(), g.cout_g(), g.k());
+                    if (g.pointwise()) {
+                        detail::as_matrix(dxg, g.cin_g(), cols_n).noalias() = wm.transpose() * gm;
+                        continue;
+                    }
+                    float* dcol = dcols.data();
+                    detail::as_matrix(dcol, g.k(), cols_n).noalias() = wm.transpose() * gm;
+                    for (std::size_t j = 0; j < count; ++j)
+                        detail::col2im(dcol + j * plane2, g.cin_g(), g, dxg + j * g.cin * in_plane,
+                                       cols_n);
+                }
+                if (via_result)
+                    detail::scatter_planes(result.data(), g.cin, in_plane, n0, count, dx.data());
+                for (std::size_t j = 0; direct_dx && j < count; ++j) {
+                    detail::direct_conv_sample(
+                        gp + (n0 + j) * g.cout * plane2, gt, plan_t, wr_t.data(), nullptr,
+                        dx.data() + (n0 + j) * g.cin * in_plane, dcols.data(), result.data());
+                }
+            };
+            if (need_x || need_w) {
+                detail::parallel_chunks(chunks, 1, [&](std::size_t lo, std::size_t hi) {
+                    for (std::size_t c = lo; c < hi; ++c) {
+                        if (direct_dw)
+                            chunk_weight_grad(c);
+                        const std::size_t end = std::min(g.n, (c + 1) * bt2.chunk);
+                        for (std::size_t n0 = c * bt2.chunk; n0 < end && (need_x || gemm_w);
+                             n0 += bt2.batch) {
+                            batch_backward(c, n0, std::min(bt2.batch, end - n0));
                         }
                     }
-                }
+                });
             }
-        }
-    }
-}
-
-// The adjoint of im2col: adds the columns back into the planes of dx.
-inline void col2im(const float* col, std::size_t channels, const conv_geometry& g, float* dx) {
-    const std::size_t plane = g.out_plane();
-    for (std::size_t c = 0; c < channels; ++c) {
-        for (std::size_t ki = 0; ki < g.kh; ++ki) {
-            for (std::size_t kj = 0; kj < g.kw; ++kj) {
-                const float* row = col + ((c * g.kh + ki) * g.kw + kj) * plane;
-                const auto cols = valid_columns(g, kj);
-                if (cols.lo == cols.hi)
-                    continue;
-                for (std::size_t oy = 0; oy < g.ho; ++oy) {
-                    const auto iy =
-                        static_cast<std::ptrdiff_t>(oy * g.stride.h + ki * g.dilation.h) -
-                        static_cast<std::ptrdiff_t>(g.padding.h);
-                    if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(g.h))
-                        continue;
-                    const float* src = row + oy * g.wo;
-                    float* dst = dx + (c * g.h + static_cast<std::size_t>(iy)) * g.w +
-                                 (cols.lo * g.stride.w + kj * g.dilation.w - g.padding.w);
-                    for (std::size_t ox = cols.lo; ox < cols.hi; ++ox) {
-                        dst[(ox - cols.lo) * g.stride.w] += src[ox];
+            if (need_x)
+                ctx.accumulate(0, std::move(dx));
+            if (need_w) {
+                auto dw = ndarray::uninitialized(ctx.input(1).shape());
+                std::copy_n(partial_w.data(), wsize, dw.data());
+                for (std::size_t c = 1; c < chunks; ++c) { // fixed order: deterministic
+                    const float* src = partial_w.data() + c * wsize;
+                    for (std::size_t i = 0; i < wsize; ++i)
+                        dw[i] += src[i];
+                }
+                ctx.accumulate(1, std::move(dw));
+            }
+            if (ctx.needs_grad(2)) {
+                ndarray db({g.cout});
+                for (std::size_t ch = 0; ch < g.cout; ++ch) {
+                    double acc = 0.0;
+                    for (std::size_t n = 0; n < g.n; ++n) {
+                        const float* src = gp + (n * g.cout + ch) * plane2;
+                        for (std::size_t i = 0; i < plane2; ++i)
+                            acc += src[i];
                     }
+                    db[ch] = static_cast<float>(acc);
                 }
+                ctx.accumulate(2, std::move(db));
             }
-        }
-    }
+        },
+        "conv2d");
 }
-
-// Samples per chunk of a convolution's weight-gradient reduction: fixed, so the partial sums
-// (and their order) do not depend on the thread count.
-inline constexpr std::size_t conv_batch_chunk = 4;
-
 } // namespace detail
 
 /// 2-D cross-correlation (PyTorch's conv2d): x [N, C_in, H, W], weight [C_out, C_in / groups,
-/// KH, KW], optional bias [C_out]. im2col per sample and group, then an Eigen GEMM; samples are
-/// spread over TBB tasks.
+/// KH, KW], optional bias [C_out]. Stride-1 layers of >= 8 output channels per group run a
+/// direct vectorised kernel; the others im2col and an Eigen GEMM per batch of samples (batches
+/// of small planes share one GEMM) and group. Samples are spread over TBB tasks.
 [[nodiscard]] inline variable conv2d(const variable& x, const variable& weight,
                                      const variable& bias = {},
                                      const conv2d_options& options = {}) {
@@ -1056,120 +1927,58 @@ inline constexpr std::size_t conv_batch_chunk = 4;
     const float* bp = bias.defined() ? bias.value().data() : nullptr;
     float* op = out.data();
     const std::size_t plane = g.out_plane();
-    const std::size_t in_plane = g.h * g.w;
-    detail::parallel_chunks(g.n, 1, [&](std::size_t lo, std::size_t hi) {
-        ndarray::storage col(g.pointwise() ? 0 : g.k() * plane);
-        for (std::size_t n = lo; n < hi; ++n) {
-            for (std::size_t grp = 0; grp < g.groups; ++grp) {
-                const float* xg = xp + (n * g.cin + grp * g.cin_g()) * in_plane;
-                const float* cols = xg;
-                if (!g.pointwise()) {
-                    detail::im2col(xg, g.cin_g(), g, col.data());
-                    cols = col.data();
-                }
-                detail::as_matrix(op + (n * g.cout + grp * g.cout_g()) * plane, g.cout_g(), plane)
-                    .noalias() =
-                    detail::as_matrix(wp + grp * g.cout_g() * g.k(), g.cout_g(), g.k()) *
-                    detail::as_matrix(cols, g.k(), plane);
+    if (detail::direct_conv_fits(g)) {
+        const auto plan = detail::plan_direct(g);
+        const auto wr = detail::repack_direct(wp, g, plan);
+        detail::parallel_chunks(g.n, 1, [&](std::size_t lo, std::size_t hi) {
+            const detail::scratch xpad(detail::scratch::columns, plan.input_size);
+            const detail::scratch grid(detail::scratch::batch,
+                                       plan.blocks * detail::direct_channels * plan.grid_stride);
+            for (std::size_t n = lo; n < hi; ++n) {
+                detail::direct_conv_sample(xp + n * g.cin * g.h * g.w, g, plan, wr.data(), bp,
+                                           op + n * g.cout * plane, xpad.data(), grid.data());
             }
-            if (bp != nullptr) {
+        });
+        return detail::conv2d_result(std::move(out), x, weight, bias, g);
+    }
+    const auto bt = detail::batching_of(g);
+    const std::size_t batches = (g.n + bt.batch - 1) / bt.batch;
+    detail::parallel_chunks(batches, 1, [&](std::size_t lo, std::size_t hi) {
+        for (std::size_t b = lo; b < hi; ++b) {
+            const std::size_t n0 = b * bt.batch;
+            const std::size_t count = std::min(bt.batch, g.n - n0);
+            const std::size_t cols_n = count * plane;
+            const detail::scratch columns(detail::scratch::columns,
+                                          g.pointwise() && count == 1 ? 0 : g.k() * cols_n);
+            // One sample's GEMM writes its output planes in place; a batch's goes through
+            // [C_out, count * plane] and is scattered to NCHW.
+            const detail::scratch result(detail::scratch::batch, count == 1 ? 0 : g.cout * cols_n);
+            for (std::size_t grp = 0; grp < g.groups; ++grp) {
+                const float* cols = detail::unfold_batch(xp, g, n0, count, grp, columns.data());
+                float* y = count == 1 ? op + (n0 * g.cout + grp * g.cout_g()) * plane
+                                      : result.data() + grp * g.cout_g() * cols_n;
+                detail::as_matrix(y, g.cout_g(), cols_n).noalias() =
+                    detail::as_matrix(wp + grp * g.cout_g() * g.k(), g.cout_g(), g.k()) *
+                    detail::as_matrix(cols, g.k(), cols_n);
+            }
+            for (std::size_t j = 0; j < count; ++j) {
                 for (std::size_t c = 0; c < g.cout; ++c) {
-                    float* dst = op + (n * g.cout + c) * plane;
-                    for (std::size_t i = 0; i < plane; ++i)
-                        dst[i] += bp[c];
+                    float* dst = op + ((n0 + j) * g.cout + c) * plane;
+                    const float shift = bp != nullptr ? bp[c] : 0.0F;
+                    if (count > 1) {
+                        const float* src = result.data() + c * cols_n + j * plane;
+                        for (std::size_t i = 0; i < plane; ++i)
+                            dst[i] = src[i] + shift;
+                    } else if (bp != nullptr) {
+                        for (std::size_t i = 0; i < plane; ++i)
+                            dst[i] += shift;
+                    }
                 }
             }
         }
     });
 
-    return make_result(
-        std::move(out), {x, weight, bias},
-        [g](backward_context& ctx) {
-            const bool need_x = ctx.needs_grad(0);
-            const bool need_w = ctx.needs_grad(1);
-            const float* gp = ctx.grad().data();
-            const float* xp2 = ctx.input(0).data();
-            const float* wp2 = ctx.input(1).data();
-            const std::size_t plane2 = g.out_plane();
-            const std::size_t in_plane2 = g.h * g.w;
-            const std::size_t wsize = g.cout * g.k();
-            const std::size_t chunks =
-                (g.n + detail::conv_batch_chunk - 1) / detail::conv_batch_chunk;
-            ndarray dx;
-            if (need_x)
-                dx = ndarray(ctx.input(0).shape());
-            ndarray partial_w; // one weight gradient per chunk of samples
-            if (need_w)
-                partial_w = ndarray({chunks, wsize});
-            if (need_x || need_w) {
-                detail::parallel_chunks(chunks, 1, [&](std::size_t lo, std::size_t hi) {
-                    ndarray::storage col(g.pointwise() ? 0 : g.k() * plane2);
-                    ndarray::storage dcol(g.pointwise() || !need_x ? 0 : g.k() * plane2);
-                    for (std::size_t c = lo; c < hi; ++c) {
-                        const std::size_t n_end = std::min(g.n, (c + 1) * detail::conv_batch_chunk);
-                        for (std::size_t n = c * detail::conv_batch_chunk; n < n_end; ++n) {
-                            for (std::size_t grp = 0; grp < g.groups; ++grp) {
-                                const auto gm =
-                                    detail::as_matrix(gp + (n * g.cout + grp * g.cout_g()) * plane2,
-                                                      g.cout_g(), plane2);
-                                const auto wm = detail::as_matrix(wp2 + grp * g.cout_g() * g.k(),
-                                                                  g.cout_g(), g.k());
-                                const std::size_t x_offset =
-                                    (n * g.cin + grp * g.cin_g()) * in_plane2;
-                                if (need_w) {
-                                    const float* cols = xp2 + x_offset;
-                                    if (!g.pointwise()) {
-                                        detail::im2col(xp2 + x_offset, g.cin_g(), g, col.data());
-                                        cols = col.data();
-                                    }
-                                    detail::as_matrix(partial_w.data() + c * wsize +
-                                                          grp * g.cout_g() * g.k(),
-                                                      g.cout_g(), g.k())
-                                        .noalias() +=
-                                        gm * detail::as_matrix(cols, g.k(), plane2).transpose();
-                                }
-                                if (need_x) {
-                                    if (g.pointwise()) {
-                                        detail::as_matrix(dx.data() + x_offset, g.cin_g(), plane2)
-                                            .noalias() = wm.transpose() * gm;
-                                    } else {
-                                        detail::as_matrix(dcol.data(), g.k(), plane2).noalias() =
-                                            wm.transpose() * gm;
-                                        detail::col2im(dcol.data(), g.cin_g(), g,
-                                                       dx.data() + x_offset);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                });
-            }
-            if (need_x)
-                ctx.accumulate(0, std::move(dx));
-            if (need_w) {
-                ndarray dw(ctx.input(1).shape());
-                for (std::size_t c = 0; c < chunks; ++c) { // fixed order: deterministic
-                    const float* src = partial_w.data() + c * wsize;
-                    for (std::size_t i = 0; i < wsize; ++i)
-                        dw[i] += src[i];
-                }
-                ctx.accumulate(1, std::move(dw));
-            }
-            if (ctx.needs_grad(2)) {
-                ndarray db({g.cout});
-                for (std::size_t ch = 0; ch < g.cout; ++ch) {
-                    double acc = 0.0;
-                    for (std::size_t n = 0; n < g.n; ++n) {
-                        const float* src = gp + (n * g.cout + ch) * plane2;
-                        for (std::size_t i = 0; i < plane2; ++i)
-                            acc += src[i];
-                    }
-                    db[ch] = static_cast<float>(acc);
-                }
-                ctx.accumulate(2, std::move(db));
-            }
-        },
-        "conv2d");
+    return detail::conv2d_result(std::move(out), x, weight, bias, g);
 }
 
 // =============================================================================================
@@ -1243,13 +2052,13 @@ struct batch_norm_options {
             if (options.training) {
                 for (std::size_t i = 0; i < n; ++i) {
                     const float* src = xp + (i * channels + c) * plane;
-                    mu += detail::sum8(plane, [src](std::size_t j) { return src[j]; });
+                    mu += detail::sum32(plane, [src](std::size_t j) { return src[j]; });
                 }
                 mu /= static_cast<double>(m);
                 const auto muf = static_cast<float>(mu);
                 for (std::size_t i = 0; i < n; ++i) {
                     const float* src = xp + (i * channels + c) * plane;
-                    var += detail::sum8(plane, [src, muf](std::size_t j) {
+                    var += detail::sum32(plane, [src, muf](std::size_t j) {
                         const float d = src[j] - muf;
                         return d * d;
                     });
@@ -1291,13 +2100,13 @@ struct batch_norm_options {
         std::move(out), {x, weight, bias},
         [n, channels, plane, m, training, mean_c = std::move(mean_c),
          invstd_c = std::move(invstd_c)](backward_context& ctx) {
-            const float* gp = ctx.grad().data();
+            const bool need_x = ctx.needs_grad(0);
+            // dx overwrites dy in place when this node's gradient is not kept: each channel
+            // reads its own planes (the sums) before writing them.
+            ndarray dx = need_x ? detail::take_grad(ctx) : ndarray{};
+            const float* gp = need_x ? dx.data() : ctx.grad().data();
             const float* xp2 = ctx.input(0).data();
             const float* gm = ctx.input_defined(1) ? ctx.input(1).data() : nullptr;
-            const bool need_x = ctx.needs_grad(0);
-            ndarray dx;
-            if (need_x)
-                dx = ndarray::uninitialized(ctx.input(0).shape());
             std::vector<double> sum_dy(channels, 0.0);
             std::vector<double> sum_dy_xhat(channels, 0.0);
             detail::parallel_chunks(channels, 1, [&](std::size_t lo, std::size_t hi) {
@@ -1305,15 +2114,17 @@ struct batch_norm_options {
                     const float mu = mean_c[c];
                     const float is = invstd_c[c];
                     double a = 0.0;
-                    double b = 0.0;
+                    double b = 0.0; // sum of dy * (x - mean); times invstd: sum of dy * xhat
                     for (std::size_t i = 0; i < n; ++i) {
                         const float* gsrc = gp + (i * channels + c) * plane;
                         const float* xsrc = xp2 + (i * channels + c) * plane;
-                        a += detail::sum8(plane, [gsrc](std::size_t j) { return gsrc[j]; });
-                        b += detail::sum8(plane, [gsrc, xsrc, mu, is](std::size_t j) {
-                            return gsrc[j] * ((xsrc[j] - mu) * is);
-                        });
+                        const auto [sa, sb] = detail::sum32_pair(
+                            plane, [gsrc](std::size_t j) { return gsrc[j]; },
+                            [gsrc, xsrc, mu](std::size_t j) { return gsrc[j] * (xsrc[j] - mu); });
+                        a += sa;
+                        b += sb;
                     }
+                    b *= static_cast<double>(is);
                     sum_dy[c] = a;
                     sum_dy_xhat[c] = b;
                     if (!need_x)
@@ -1322,14 +2133,18 @@ struct batch_norm_options {
                     float* dst = dx.data();
                     if (training) {
                         // dx = gamma * invstd * (dy - mean(dy) - xhat * mean(dy * xhat))
-                        const auto k1 = static_cast<float>(a / static_cast<double>(m));
-                        const auto k2 = static_cast<float>(b / static_cast<double>(m));
-                        const float f = gam * is;
+                        //    = f * dy + slope * (x - mean) + offset
+                        const double k1 = a / static_cast<double>(m);
+                        const double k2 = b / static_cast<double>(m);
+                        const double f = static_cast<double>(gam) * is;
+                        const auto ff = static_cast<float>(f);
+                        const auto slope = static_cast<float>(-f * k2 * is);
+                        const auto offset = static_cast<float>(-f * k1);
                         for (std::size_t i = 0; i < n; ++i) {
                             const std::size_t off = (i * channels + c) * plane;
                             for (std::size_t j = 0; j < plane; ++j) {
-                                const float xhat = (xp2[off + j] - mu) * is;
-                                dst[off + j] = f * (gp[off + j] - k1 - xhat * k2);
+                                dst[off + j] =
+                                    ff * gp[off + j] + (slope * (xp2[off + j] - mu) + offset);
                             }
                         }
                     } else {
@@ -1706,7 +2521,7 @@ template <RandomGenerator G>
     return make_result(
         std::move(out), {x},
         [mask = std::move(mask)](backward_context& ctx) {
-            ndarray d = ctx.grad();
+            ndarray d = detail::take_grad(ctx);
             for (std::size_t i = 0; i < d.size(); ++i)
                 d[i] *= mask[i];
             ctx.accumulate(0, std::move(d));
