@@ -157,19 +157,9 @@ run_async_search(const S& space, St strategy, E&& evaluator, const Duration& dur
         running.pop();
         if (done.finish > options.time_budget) break;
         now = done.finish;
-        ++result.queries;
         const evaluation& e = done.result;
-        if (!e.ok()) ++result.failures;
         const auto lvl = static_cast<std::size_t>(std::ranges::find(levels, done.fidelity) - levels.begin());
-        if (e.ok() && (lvl > incumbent_level || !result.best ||
-                       (lvl == incumbent_level && e.reward > result.best_reward))) {
-            incumbent_level = lvl;
-            result.best = done.arch;
-            result.best_reward = e.reward;
-            result.best_report =
-                e.metrics.get(options.report).value_or(std::numeric_limits<double>::quiet_NaN());
-        }
-        result.trajectory.push_back({result.best_reward, result.best_report});
+        detail::record_charged(result, incumbent_level, lvl, done.arch, e, options.report);
         result.cost.push_back(now);
         tell(done.arch, done.fidelity, e);
         if (!dispatch(done.worker) && running.empty()) break;

@@ -97,18 +97,8 @@ template <SearchSpace S, MultiFidelityStrategy St, class E>
         }
         free_streak = 0;
         spent += cost;
-        ++result.queries;
-        if (!e.ok()) ++result.failures;
-        const auto lvl = static_cast<std::size_t>(level);
-        if (e.ok() && (lvl > incumbent_level || !result.best ||
-                       (lvl == incumbent_level && e.reward > result.best_reward))) {
-            incumbent_level = lvl;
-            result.best = request.arch;
-            result.best_reward = e.reward;
-            result.best_report =
-                e.metrics.get(options.report).value_or(std::numeric_limits<double>::quiet_NaN());
-        }
-        result.trajectory.push_back({result.best_reward, result.best_report});
+        detail::record_charged(result, incumbent_level, static_cast<std::size_t>(level), request.arch, e,
+                               options.report);
         result.cost.push_back(spent);
         strategy.tell(request, e);
     }

@@ -71,6 +71,23 @@ inline void check_run_options(const run_options& o) {
 } // namespace detail
 
 namespace detail {
+/// Books a charged evaluation of `arch` at fidelity level `level` (0 for single-fidelity runs):
+/// counts it, updates the incumbent — the best ok reward at the highest level seen, the first
+/// reached on ties — and appends the trajectory point. Shared by every runner.
+template <class G>
+void record_charged(run_result<G>& r, std::size_t& incumbent_level, std::size_t level, const G& arch,
+                    const evaluation& e, std::string_view report) {
+    ++r.queries;
+    if (!e.ok()) ++r.failures;
+    if (e.ok() && (level > incumbent_level || !r.best || (level == incumbent_level && e.reward > r.best_reward))) {
+        incumbent_level = level;
+        r.best = arch;
+        r.best_reward = e.reward;
+        r.best_report = e.metrics.get(report).value_or(std::numeric_limits<double>::quiet_NaN());
+    }
+    r.trajectory.push_back({r.best_reward, r.best_report});
+}
+
 /// Calls body(i, evaluator) for every run i over the executor, giving each task the evaluator as
 /// its thread safety allows: shared when constant, a copy per run when basic, and all runs on the
 /// calling thread when none. `on_done(finished runs)` follows each run.
@@ -114,6 +131,7 @@ template <SearchSpace S, Strategy St, class E>
     rng gen(result.seed);
     history<S> seen(space, options.budget);
     std::size_t free_streak = 0;
+    std::size_t incumbent_level = 0; // one level: single fidelity
 
     while (result.queries < options.budget) {
         const G candidate = strategy.ask(gen);
@@ -133,15 +151,7 @@ template <SearchSpace S, Strategy St, class E>
             continue;
         }
         free_streak = 0;
-        ++result.queries;
-        if (!e.ok()) ++result.failures;
-        if (e.ok() && (!result.best || e.reward > result.best_reward)) {
-            result.best = candidate;
-            result.best_reward = e.reward;
-            result.best_report =
-                e.metrics.get(options.report).value_or(std::numeric_limits<double>::quiet_NaN());
-        }
-        result.trajectory.push_back({result.best_reward, result.best_report});
+        detail::record_charged(result, incumbent_level, 0, candidate, e, options.report);
         strategy.tell(candidate, e);
     }
     result.stalled = result.queries < options.budget;
