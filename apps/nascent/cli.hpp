@@ -52,6 +52,7 @@ struct settings {
     std::optional<std::size_t> population; ///< REA: 10; NSGA-II: 50
     std::size_t sample = 3;
     bool restrict_to_table = false;
+    std::optional<std::string> warm_start; ///< model-based: PROXY or transfer:DATASET
     // Multi-objective runs (nb201)
     std::optional<std::string> objectives;   ///< e.g. "test_acc,latency:pixel3"
     std::vector<std::string> constraints;    ///< e.g. "latency:pixel3<=10"
@@ -158,6 +159,11 @@ std::string results_json(const Space& space, const settings& s, const std::vecto
     out += "    \"search_seconds\": " + nlohmann::json(search_seconds).dump() + "\n";
     out += "  }\n}\n";
     return out;
+}
+
+/// bananas, bo-gp, bo-wl: see model_based.hpp.
+inline bool is_model_based(const std::string& strategy) {
+    return strategy == "bananas" || strategy == "bo-gp" || strategy == "bo-wl";
 }
 
 /// Random search, regularized evolution or local search by name on any space.

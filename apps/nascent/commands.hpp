@@ -3,6 +3,12 @@
 
 #include "cli.hpp"
 
+#include <nascent/bench/nb101_table.hpp>
+#include <nascent/bench/nb201_table.hpp>
+#include <nascent/space/encodings.hpp>
+#include <nascent/space/member_space.hpp>
+#include <nascent/space/nb101.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -14,6 +20,25 @@ int run_nb201(const settings& s);
 int compare_nb201(settings s);
 int run_nb201_multi_objective(const settings& s);
 int query_nb201(const settings& s, const std::string& arch, std::optional<std::size_t> index);
+
+/// bananas, bo-gp, bo-wl (model_based.hpp) on the NAS-Bench-201 table.
+std::vector<run_result<nb201::cell>> run_nb201_model_based(const bench::nb201_table& table,
+                                                    const bench::nb201_evaluator& evaluator, const settings& s,
+                                                    const run_options& options, const exec::tbb_executor& executor);
+
+/// Path encodings give NB101's restricted space its locality: they are invariant to vertex order.
+struct nb101_path_encoder {
+    std::vector<double> operator()(const nb101::cell& c) const { return encoding::paths(c); }
+};
+using nb101_restricted_space = space::member_space<nb101::space, nb101_path_encoder>;
+
+/// bananas, bo-gp, bo-wl on the NAS-Bench-101 table, over all cells or only the table's.
+std::vector<run_result<nb101::cell>> run_nb101_model_based(const nb101::space& space,
+                                                    const bench::nb101_evaluator& evaluator, const settings& s,
+                                                    const run_options& options, const exec::tbb_executor& executor);
+std::vector<run_result<nb101::cell>> run_nb101_model_based(const nb101_restricted_space& space,
+                                                    const bench::nb101_evaluator& evaluator, const settings& s,
+                                                    const run_options& options, const exec::tbb_executor& executor);
 
 int run_nb101(const settings& s);
 int query_nb101(const settings& s, const std::string& arch);

@@ -3,6 +3,7 @@
 // one line on stderr and exit code 2.
 
 #include "commands.hpp"
+#include "predictors_command.hpp"
 #include "proxies_command.hpp"
 
 #include <CLI/CLI.hpp>
@@ -18,7 +19,8 @@ namespace {
 
 using nascent::cli::settings;
 
-const std::vector<std::string> strategy_names{"random", "rea", "ls", "sh", "hyperband", "bohb", "nsga2"};
+const std::vector<std::string> strategy_names{"random", "rea",   "ls",      "sh",    "hyperband",
+                                              "bohb",   "nsga2", "bananas", "bo-gp", "bo-wl"};
 const std::vector<std::string> dataset_names{"cifar10", "cifar100", "imagenet16-120"};
 const std::vector<std::string> benchmark_names{"nb201", "nb101"};
 
@@ -129,6 +131,10 @@ int main(int argc, char** argv) {
     add_search_options(*run, s);
     run->add_flag("--restrict-to-table", s.restrict_to_table,
                   "nb101: search only the cells the table holds");
+    run->add_option("--warm-start", s.warm_start,
+                    "bananas, bo-gp, bo-wl on nb201: start from the top published zero-cost scores (a proxy "
+                    "of data/zc/nb201_<dataset>.csv, e.g. synflow) or transfer:DATASET (a GP fitted on that "
+                    "dataset's table ranks random cells)");
     run->add_option("--json", s.json, "write all runs as JSON to this file");
     run->add_option("--objectives", s.objectives,
                     "multi-objective search (nb201): comma-separated test_acc, valid_acc, latency:<device>, "
@@ -184,6 +190,23 @@ int main(int argc, char** argv) {
     proxies->add_option("--fmnist", px.fmnist, "Fashion-MNIST directory (default: Debian's)");
     proxies->add_flag("--data-free", px.data_free, "only synflow, l2_norm, params and flops");
 
+    nascent::cli::predictors_settings pr;
+    auto* predictors = app.add_subcommand(
+        "predictors", "rank correlation of surrogate predictors trained on n random NAS-Bench-201 cells");
+    predictors->add_option("--dataset", pr.dataset, "dataset")->check(CLI::IsMember(dataset_names))->capture_default_str();
+    predictors->add_option("--target", pr.target, "accuracy metric predicted (e.g. valid_acc@200, test_acc@200)")
+        ->capture_default_str();
+    predictors->add_option("--sizes", pr.sizes, "training-set sizes")->delimiter(',')->capture_default_str();
+    predictors->add_option("--test", pr.test, "held-out cells")->check(whole_number(2))->capture_default_str();
+    predictors->add_option("--seeds", pr.seeds, "repetitions (splits)")->check(whole_number(1))->capture_default_str();
+    predictors->add_option("--predictors", pr.predictors, "gcn, bananas, gp (Hamming), wl-gp")
+        ->delimiter(',')
+        ->capture_default_str();
+    predictors->add_option("--seed", pr.seed, "master seed")->check(whole_number(0))->capture_default_str();
+    predictors->add_option("--threads", pr.threads, "worker threads")->check(whole_number(1))->capture_default_str();
+    predictors->add_option("--json", pr.json, "write every seed's figures as JSON to this file");
+    predictors->add_option("--data", pr.data, "benchmark data directory");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -216,6 +239,9 @@ int main(int argc, char** argv) {
             throw std::invalid_argument("--constraint and --weights need --objectives");
         }
         if (*run && s.strategy == "nsga2") throw std::invalid_argument("nsga2 needs --objectives");
+        if (*run && s.warm_start && (!nascent::cli::is_model_based(s.strategy) || s.benchmark != "nb201")) {
+            throw std::invalid_argument("--warm-start applies to bananas, bo-gp and bo-wl on nb201");
+        }
         if (*run) return s.benchmark == "nb101" ? nascent::cli::run_nb101(s) : nascent::cli::run_nb201(s);
         if (*compare) return nascent::cli::compare_nb201(s);
         if (*query) {
@@ -229,6 +255,7 @@ int main(int argc, char** argv) {
         if (*train) return nascent::cli::train_cell(t);
         if (*build) return nascent::cli::build_table(t);
         if (*proxies) return nascent::cli::compute_proxies(px);
+        if (*predictors) return nascent::cli::run_predictors(pr);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "nascent: error: %s\n", e.what());
         return 2;

@@ -14,11 +14,6 @@
 namespace nascent::cli {
 namespace {
 
-// Path encodings give the restricted space its locality: they are invariant to vertex order.
-struct path_encoder {
-    std::vector<double> operator()(const nb101::cell& c) const { return encoding::paths(c); }
-};
-
 template <class Space>
 int run_on(const Space& space, const bench::nb101_table& table, const settings& s, double load_seconds) {
     const auto reward = s.reward.value_or("valid_acc@108");
@@ -30,10 +25,10 @@ int run_on(const Space& space, const bench::nb101_table& table, const settings& 
     std::vector<run_result<nb101::cell>> results;
     {
         progress_bar bar(s.strategy + " nb101", s.runs);
-        results = run_single_fidelity(space, evaluator, s,
-                                      {.budget = s.budget, .runs = s.runs, .seed = s.seed, .report = report,
-                                       .on_run_done = bar.callback()},
-                                      executor);
+        const run_options options{.budget = s.budget, .runs = s.runs, .seed = s.seed, .report = report,
+                                  .on_run_done = bar.callback()};
+        results = is_model_based(s.strategy) ? run_nb101_model_based(space, evaluator, s, options, executor)
+                                             : run_single_fidelity(space, evaluator, s, options, executor);
     }
     const double search_seconds = seconds_since(start);
     const auto best = table.optimum(bench::parse_nb101_metric(report));
@@ -61,7 +56,7 @@ int run_nb101(const settings& s) {
     const auto table = bench::nb101_table::load(data_dir(s));
     const double load_seconds = seconds_since(start);
     if (s.restrict_to_table) {
-        const space::member_space restricted(nb101::space{}, table.members(), path_encoder{});
+        const nb101_restricted_space restricted(nb101::space{}, table.members(), nb101_path_encoder{});
         return run_on(restricted, table, s, load_seconds);
     }
     return run_on(nb101::space{}, table, s, load_seconds);

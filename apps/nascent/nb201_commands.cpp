@@ -1,6 +1,7 @@
 // nascent run / compare / query on the NAS-Bench-201 table.
 
 #include "commands.hpp"
+#include "model_based.hpp"
 
 #include <nascent/bench/nb201_table.hpp>
 #include <nascent/exec/multi_fidelity.hpp>
@@ -45,12 +46,10 @@ results_t search(const nb201_table& table, const settings& s, const exec::tbb_ex
     (void)bench::parse_nb201_metric(report); // an unknown report metric is an error, not NaNs
     const auto evaluator = table.evaluator({.dataset = s.dataset, .reward = reward});
     const nb201::space space;
-    if (!is_multi_fidelity(s.strategy)) {
-        return run_single_fidelity(space, evaluator, s,
-                                   {.budget = s.budget, .runs = s.runs, .seed = s.seed, .report = report,
-                                    .on_run_done = progress.callback()},
-                                   executor);
-    }
+    const run_options options{.budget = s.budget, .runs = s.runs, .seed = s.seed, .report = report,
+                              .on_run_done = progress.callback()};
+    if (is_model_based(s.strategy)) return run_nb201_model_based(table, evaluator, s, options, executor);
+    if (!is_multi_fidelity(s.strategy)) return run_single_fidelity(space, evaluator, s, options, executor);
     // The budget counts 12-epoch evaluations; a 200-epoch one costs 200/12 of them.
     const multi_fidelity_options mf{.budget = static_cast<double>(s.budget),
                                     .runs = s.runs,

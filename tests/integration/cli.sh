@@ -74,7 +74,7 @@ expect_error "--runs 0" "--runs: must be >= 1, got 0" run --data "$data" --runs 
 expect_error "--budget 0" "--budget: must be >= 1, got 0" run --data "$data" --budget 0
 expect_error "--threads 0" "--threads: must be >= 1, got 0" run --data "$data" --threads 0
 expect_error "compare --runs 0" "--runs: must be >= 1, got 0" compare --data "$data" --runs 0
-expect_error "unknown strategy" "--strategy: bananas not in {random,rea,ls,sh,hyperband,bohb,nsga2}" run --data "$data" --strategy bananas
+expect_error "unknown strategy" "--strategy: enas not in {random,rea,ls,sh,hyperband,bohb,nsga2,bananas,bo-gp,bo-wl}" run --data "$data" --strategy enas
 expect_error "unknown dataset" "--dataset: mnist not in {cifar10,cifar100,imagenet16-120}" run --data "$data" --dataset mnist
 expect_error "unknown benchmark" "--benchmark: nb999 not in {nb201,nb101}" run --data "$data" --benchmark nb999
 expect_error "unknown flag" "--frobnicate" run --frobnicate
@@ -121,6 +121,34 @@ expect_error "constraint on a missing metric" "constraint on 'latency:fpga'" run
     --objectives test_acc,params --constraint 'latency:fpga<=3' --runs 1
 expect_error "malformed constraint" "invalid constraint 'params<3'" run --data "$data" --objectives test_acc,params --constraint 'params<3'
 expect_error "nsga2 without objectives" "nsga2 needs --objectives" run --data "$data" --strategy nsga2
+
+# Model-based strategies: identical results for 1 and 2 threads (BANANAS), warm starts, NB101.
+for threads in 1 2; do
+    "$nascent" run --data "$data" --strategy bananas --runs 2 --budget 25 --seed 3 --threads $threads \
+        --json "$tmp/bananas$threads.json" >/dev/null || fail "bananas --threads $threads"
+done
+if cmp -s <(grep -v seconds "$tmp/bananas1.json") <(grep -v seconds "$tmp/bananas2.json"); then pass; else
+    fail "bananas JSON differs between 1 and 2 threads"; fi
+out=$("$nascent" run --data "$data" --strategy bo-wl --runs 2 --budget 20 --warm-start synflow --json "$tmp/warm.json")
+if [[ $out == *"strategy bo-wl: 2 runs, budget 20"* ]] && grep -q '"queries":20' "$tmp/warm.json"; then pass; else
+    fail "bo-wl warm-started by synflow: $out"; fi
+"$nascent" run --data "$data" --dataset cifar100 --strategy bo-gp --runs 2 --budget 15 --warm-start transfer:cifar10 \
+    >/dev/null || fail "bo-gp warm-started by transfer"
+out=$("$nascent" run --data "$data" --benchmark nb101 --restrict-to-table --strategy bo-wl --runs 2 --budget 30)
+if [[ $out == *"reported valid_acc@108 of the chosen arch:"* ]]; then pass; else fail "nb101 bo-wl: $out"; fi
+expect_error "unknown proxy" "no proxy 'speed' (valid: " run --data "$data" --strategy bananas --warm-start speed --runs 1
+expect_error "transfer to itself" "transfers from the dataset being searched" run --data "$data" --strategy bo-gp \
+    --warm-start transfer:cifar10 --runs 1
+expect_error "warm start for rea" "--warm-start applies to bananas, bo-gp and bo-wl" run --data "$data" \
+    --strategy rea --warm-start synflow
+
+# Predictor benchmark: the table and the JSON rows.
+"$nascent" predictors --data "$data" --sizes 10,20 --test 50 --seeds 2 --predictors bananas,wl-gp \
+    --json "$tmp/pred.json" >"$tmp/pred.txt" || fail "predictors"
+if grep -q "^wl-gp        20" "$tmp/pred.txt" && grep -q '"kendall_tau":' "$tmp/pred.json"; then pass; else
+    fail "predictors output: $(cat "$tmp/pred.txt")"; fi
+expect_error "unknown predictor" "unknown predictor 'xgb'" predictors --data "$data" --predictors xgb
+expect_error "too many cells" "training sizes must lie in [1, " predictors --data "$data" --sizes 15000
 
 # Zero-cost proxies: identical JSON for 1 and 2 threads.
 "$nascent" proxies --data "$data" --sample 3 --data-free --threads 1 --json "$tmp/p1.json" || fail "proxies 1 thread"

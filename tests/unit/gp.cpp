@@ -2,6 +2,7 @@
 
 #include <nascent/concepts.hpp>
 #include <nascent/core/rng.hpp>
+#include <nascent/core/stats.hpp>
 #include <nascent/space/nb201.hpp>
 #include <nascent/surrogate/gp.hpp>
 #include <nascent/surrogate/wl_kernel.hpp>
@@ -110,31 +111,7 @@ double min_eigenvalue(const MatrixXd& k) {
     return Eigen::SelfAdjointEigenSolver<MatrixXd>(k, Eigen::EigenvaluesOnly).eigenvalues().minCoeff();
 }
 
-/// Kendall's tau-b.
-double kendall_tau(const std::vector<double>& a, const std::vector<double>& b) {
-    double concordant = 0;
-    double discordant = 0;
-    double ties_a = 0;
-    double ties_b = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        for (std::size_t j = i + 1; j < a.size(); ++j) {
-            const double da = a[i] - a[j];
-            const double db = b[i] - b[j];
-            if (da == 0 && db == 0) continue;
-            if (da == 0) {
-                ++ties_a;
-            } else if (db == 0) {
-                ++ties_b;
-            } else if ((da > 0) == (db > 0)) {
-                ++concordant;
-            } else {
-                ++discordant;
-            }
-        }
-    }
-    return (concordant - discordant) /
-           std::sqrt((concordant + discordant + ties_a) * (concordant + discordant + ties_b));
-}
+using nascent::kendall_tau;
 
 std::vector<nb201::cell> distinct_cells(nascent::rng& gen, std::size_t n) {
     std::vector<std::uint64_t> ids(nb201::num_cells);

@@ -43,6 +43,7 @@
 #include <nascent/concepts.hpp>
 #include <nascent/core/evaluation.hpp>
 #include <nascent/core/rng.hpp>
+#include <nascent/core/stats.hpp>
 #include <nascent/eval/nb201_network.hpp>
 #include <nascent/space/nb201.hpp>
 #include <nascent/space/nb201_cost.hpp>
@@ -127,53 +128,9 @@ inline constexpr std::array<proxy_field, 11> proxy_fields{{
 // ---------------------------------------------------------------------------------------------
 // Rank correlation (to compare proxies with accuracies and with published scores)
 
-/// Ranks 1..n of `values`, ties sharing their average rank (what scipy.stats.rankdata does).
-[[nodiscard]] inline std::vector<double> average_ranks(std::span<const double> values) {
-    std::vector<std::size_t> order(values.size());
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    std::stable_sort(order.begin(), order.end(),
-                     [&](std::size_t a, std::size_t b) { return values[a] < values[b]; });
-    std::vector<double> ranks(values.size());
-    for (std::size_t i = 0; i < order.size();) {
-        std::size_t j = i + 1;
-        while (j < order.size() && values[order[j]] == values[order[i]]) ++j;
-        const double rank = 0.5 * static_cast<double>(i + j + 1); // mean of i+1 .. j
-        for (std::size_t k = i; k < j; ++k) ranks[order[k]] = rank;
-        i = j;
-    }
-    return ranks;
-}
-
-/// Spearman's rank correlation over the pairs where neither value is NaN (±inf are ranked like
-/// any value: a zero synflow, log -inf, ranks last). NaN when fewer than two pairs remain or a
-/// side is constant.
-[[nodiscard]] inline double spearman(std::span<const double> a, std::span<const double> b) {
-    if (a.size() != b.size()) {
-        throw std::invalid_argument("spearman: " + std::to_string(a.size()) + " values against " +
-                                    std::to_string(b.size()));
-    }
-    std::vector<double> x;
-    std::vector<double> y;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (std::isnan(a[i]) || std::isnan(b[i])) continue;
-        x.push_back(a[i]);
-        y.push_back(b[i]);
-    }
-    const double nan = std::numeric_limits<double>::quiet_NaN();
-    if (x.size() < 2) return nan;
-    const auto rx = average_ranks(x);
-    const auto ry = average_ranks(y);
-    const double mean = 0.5 * static_cast<double>(x.size() + 1);
-    double sxy = 0.0;
-    double sxx = 0.0;
-    double syy = 0.0;
-    for (std::size_t i = 0; i < rx.size(); ++i) {
-        sxy += (rx[i] - mean) * (ry[i] - mean);
-        sxx += (rx[i] - mean) * (rx[i] - mean);
-        syy += (ry[i] - mean) * (ry[i] - mean);
-    }
-    return sxx > 0.0 && syy > 0.0 ? sxy / std::sqrt(sxx * syy) : nan;
-}
+// average_ranks and spearman live in core/stats.hpp; the proxies' tools and tests name them here.
+using nascent::average_ranks;
+using nascent::spearman;
 
 namespace detail {
 namespace nn = tensor::nn;

@@ -8,6 +8,9 @@
 //   acquisition::thompson              one draw per candidate from its predictive normal
 //                                      (independent Thompson sampling, BANANAS' ITS)
 //
+// `refit_every` spaces out full refits (a GP's hyper-parameter search, an ensemble's training);
+// in between, a GP takes each new observation by its O(n^2) update (`incremental`).
+//
 // Several asks before their tells (parallel workers) are handled by the kriging believer: pending
 // candidates join the model's data with their predicted mean, so the next proposal looks
 // elsewhere. `initial_designs` replace the first random samples — a warm start from zero-cost
@@ -44,6 +47,9 @@ struct model_based_options {
     double beta = 2.0;             ///< UCB's exploration weight
     double xi = 0.0;               ///< EI's improvement margin
     std::size_t refit_every = 1;   ///< refit after this many new observations
+    /// Between refits, models with add(g, y) (GPs: O(n^2), hyper-parameters fixed) take each new
+    /// observation at once; without add, or with this off, they wait for the next refit.
+    bool incremental = true;
 };
 
 namespace detail {
@@ -95,6 +101,8 @@ public:
         // fit (the kriging believer conditions on them).
         if (!m_fitted || m_new_since_fit >= m_options.refit_every || (!m_pending.empty() && m_pending_changed)) {
             refit();
+        } else if (m_options.incremental) {
+            catch_up();
         }
 
         const double best = *std::ranges::max_element(m_ys);
@@ -177,7 +185,8 @@ private:
     void refit() {
         std::vector<genotype> xs = m_xs;
         std::vector<double> ys = m_ys;
-        if (!m_pending.empty() && m_fitted) {
+        m_believed_in_model = !m_pending.empty() && m_fitted;
+        if (m_believed_in_model) {
             for (const auto& p : m_pending) {
                 xs.push_back(p);
                 ys.push_back(m_model.predict(p).mean);
@@ -185,8 +194,22 @@ private:
         }
         m_model.fit(std::span<const genotype>(xs), std::span<const double>(ys));
         m_fitted = true;
+        m_in_model = m_xs.size();
         m_new_since_fit = 0;
         m_pending_changed = false;
+    }
+
+    // Adds the observations told since the last fit, where the model can (a model holding
+    // believed values of pending candidates is refitted instead: they must leave it).
+    void catch_up() {
+        if constexpr (requires(Model& m, const genotype& g) { m.add(g, 0.0); }) {
+            if (m_in_model == m_xs.size()) return;
+            if (m_believed_in_model) {
+                refit();
+                return;
+            }
+            for (; m_in_model < m_xs.size(); ++m_in_model) m_model.add(m_xs[m_in_model], m_ys[m_in_model]);
+        }
     }
 
     S m_space;
@@ -199,6 +222,8 @@ private:
     std::vector<genotype> m_pending;
     bool m_fitted = false;
     bool m_pending_changed = false;
+    bool m_believed_in_model = false; ///< the model's data includes pending candidates
+    std::size_t m_in_model = 0;       ///< observations m_xs[0, m_in_model) are in the model
     std::size_t m_new_since_fit = 0;
 };
 

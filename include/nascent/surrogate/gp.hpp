@@ -54,6 +54,7 @@
 #include <functional>
 #include <limits>
 #include <numbers>
+#include <numeric>
 #include <optional>
 #include <ranges>
 #include <span>
@@ -80,6 +81,10 @@ struct gp_options {
     bounds noise_bounds = {1e-6, 1e1};
     lbfgs_options optimiser = {};
     std::uint64_t seed = 0; ///< seeds the generator of fit(xs, ys) (fit(xs, ys, gen) uses gen)
+    /// fit(xs, ys) with more points than this (0: no limit) maximises the likelihood of a random
+    /// subset of this many, then factorises all points at those hyper-parameters: O(m^3) per
+    /// likelihood evaluation instead of O(n^3), what keeps BO's refits cheap at 1,000 points.
+    std::size_t optimise_on_at_most = 0;
 };
 
 /// What the last fit did.
@@ -152,7 +157,38 @@ public:
                  std::convertible_to<std::ranges::range_value_t<Y>, double>
     void fit(const R& xs, const Y& ys, rng& gen) {
         const std::vector<double> y(std::ranges::begin(ys), std::ranges::end(ys));
-        fit_features(K::make_data(map_features(xs)), y, gen);
+        auto inputs = map_features(xs);
+        const std::size_t cap = m_options.optimise_on_at_most;
+        if (!m_options.optimise || cap == 0 || inputs.size() <= cap || inputs.size() != y.size()) {
+            fit_features(K::make_data(inputs), y, gen);
+            return;
+        }
+        // Hyper-parameters from a random subset (kept in data order), then all points at them.
+        std::vector<std::size_t> pick(inputs.size());
+        std::iota(pick.begin(), pick.end(), std::size_t{0});
+        for (std::size_t i = 0; i < cap; ++i) std::swap(pick[i], pick[i + uniform_index(gen, pick.size() - i)]);
+        pick.resize(cap);
+        std::ranges::sort(pick);
+        std::vector<input_type> sub_x;
+        std::vector<double> sub_y;
+        for (const auto i : pick) {
+            sub_x.push_back(inputs[i]);
+            sub_y.push_back(y[i]);
+        }
+        const Eigen::VectorXd previous = m_theta;
+        fit_data(K::make_data(sub_x), sub_y, gen, true);
+        const gp_fit_report search = m_report;
+        try {
+            fit_data(K::make_data(inputs), y, gen, false);
+        } catch (...) {
+            m_theta = previous; // as promised: a throw leaves the model as it was
+            m_kernel.set_params(kernel_part(m_theta));
+            throw;
+        }
+        m_report.optimised = search.optimised;
+        m_report.starts = search.starts;
+        m_report.iterations = search.iterations;
+        m_report.evaluations = search.evaluations;
     }
 
     /// Fits on precomputed kernel data (e.g. a feature matrix, one row per point).
@@ -162,46 +198,8 @@ public:
     }
 
     void fit_features(data_type x, std::span<const double> ys, rng& gen) {
-        const std::size_t n = K::size(x);
-        if (n == 0) throw std::invalid_argument("gp::fit: no training points (need at least one)");
-        if (ys.size() != n) {
-            throw std::invalid_argument("gp::fit: " + std::to_string(n) + " points but " +
-                                        std::to_string(ys.size()) + " targets");
-        }
-        for (std::size_t i = 0; i < n; ++i) {
-            if (!std::isfinite(ys[i])) {
-                throw std::invalid_argument("gp::fit: target " + std::to_string(i) + " is " +
-                                            std::to_string(ys[i]) + "; targets must be finite");
-            }
-        }
-        state s;
-        s.x = std::move(x);
-        s.y.assign(ys.begin(), ys.end());
-        standardise(s);
-
-        workspace ws{m_kernel};
-        ws.kernel.set_params(kernel_part(m_theta));
-        ws.gram = ws.kernel.gram(s.x);
-        ws.gram_params = kernel_part(m_theta);
-        if (!ws.gram.allFinite()) {
-            throw std::invalid_argument(
-                "gp::fit: the kernel matrix has non-finite entries (are the features finite?)");
-        }
-
-        gp_fit_report report;
-        Eigen::VectorXd theta = m_theta;
-        if (m_options.optimise && !s.constant) {
-            theta = optimise(s, ws, gen, report);
-        }
-        factorise_state(s, theta, ws);
-        report.log_marginal_likelihood = s.lml;
-        // Commit only now: a throw above leaves the model as it was.
-        m_state = std::move(s);
-        m_theta = std::move(theta);
-        m_kernel.set_params(kernel_part(m_theta));
-        m_report = report;
+        fit_data(std::move(x), ys, gen, m_options.optimise);
     }
-
     // -----------------------------------------------------------------------------------------
     // Prediction
 
@@ -385,6 +383,47 @@ private:
         Eigen::MatrixXd gram{};
         Eigen::MatrixXd l{};
     };
+
+    void fit_data(data_type x, std::span<const double> ys, rng& gen, bool optimise_hyperparameters) {
+        const std::size_t n = K::size(x);
+        if (n == 0) throw std::invalid_argument("gp::fit: no training points (need at least one)");
+        if (ys.size() != n) {
+            throw std::invalid_argument("gp::fit: " + std::to_string(n) + " points but " +
+                                        std::to_string(ys.size()) + " targets");
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            if (!std::isfinite(ys[i])) {
+                throw std::invalid_argument("gp::fit: target " + std::to_string(i) + " is " +
+                                            std::to_string(ys[i]) + "; targets must be finite");
+            }
+        }
+        state s;
+        s.x = std::move(x);
+        s.y.assign(ys.begin(), ys.end());
+        standardise(s);
+
+        workspace ws{m_kernel};
+        ws.kernel.set_params(kernel_part(m_theta));
+        ws.gram = ws.kernel.gram(s.x);
+        ws.gram_params = kernel_part(m_theta);
+        if (!ws.gram.allFinite()) {
+            throw std::invalid_argument(
+                "gp::fit: the kernel matrix has non-finite entries (are the features finite?)");
+        }
+
+        gp_fit_report report;
+        Eigen::VectorXd theta = m_theta;
+        if (optimise_hyperparameters && !s.constant) {
+            theta = optimise(s, ws, gen, report);
+        }
+        factorise_state(s, theta, ws);
+        report.log_marginal_likelihood = s.lml;
+        // Commit only now: a throw above leaves the model as it was.
+        m_state = std::move(s);
+        m_theta = std::move(theta);
+        m_kernel.set_params(kernel_part(m_theta));
+        m_report = report;
+    }
 
     static void check_range(const bounds& b, const char* name) {
         if (!(b.lower > 0.0) || !(b.upper >= b.lower) || !std::isfinite(b.upper)) {

@@ -11,6 +11,7 @@
 
 #include <nascent/concepts.hpp>
 #include <nascent/core/rng.hpp>
+#include <nascent/surrogate/training_data.hpp>
 #include <nascent/tensor/adam.hpp>
 #include <nascent/tensor/autograd.hpp>
 #include <nascent/tensor/nn.hpp>
@@ -50,31 +51,22 @@ public:
     /// points, mismatched sizes or non-finite targets. Constant targets are predicted exactly,
     /// with zero spread.
     void fit(std::span<const G> xs, std::span<const double> ys) {
-        if (xs.empty()) throw std::invalid_argument("mlp_ensemble: cannot fit on zero points");
-        if (xs.size() != ys.size()) {
-            throw std::invalid_argument("mlp_ensemble: " + std::to_string(xs.size()) + " architectures but " +
-                                        std::to_string(ys.size()) + " targets");
-        }
-        for (std::size_t i = 0; i < ys.size(); ++i) {
-            if (!std::isfinite(ys[i])) {
-                throw std::invalid_argument("mlp_ensemble: target " + std::to_string(i) + " is not finite");
-            }
-        }
-        const std::size_t n = xs.size();
-        m_mean = std::accumulate(ys.begin(), ys.end(), 0.0) / static_cast<double>(n);
-        double var = 0;
-        for (const double y : ys) var += (y - m_mean) * (y - m_mean);
-        m_scale = std::sqrt(var / static_cast<double>(n));
+        detail::check_training_data(xs.size(), ys, "mlp_ensemble");
+        const auto st = detail::standardisation::of(ys);
+        m_mean = st.mean;
+        m_scale = st.scale;
         m_members.clear();
         if (!(m_scale > 0)) return; // constant targets: predict the constant
 
         std::vector<std::vector<float>> features;
         for (const auto& x : xs) features.push_back(encode(x));
         m_dims = features.front().size();
-        for (std::size_t k = 0; k < m_options.members; ++k) {
+        std::vector<std::shared_ptr<tensor::nn::sequential>> members(m_options.members);
+        detail::train_members(m_options.members, [&](std::size_t k) {
             rng member_gen(derive_seed(m_options.seed, k));
-            m_members.push_back(train_member(features, ys, member_gen));
-        }
+            members[k] = train_member(features, ys, member_gen);
+        });
+        m_members = std::move(members);
     }
 
     [[nodiscard]] prediction predict(const G& g) const { return predict_many(std::span<const G>(&g, 1)).front(); }

@@ -37,12 +37,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <stdexcept>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -294,12 +294,17 @@ public:
     }
     [[nodiscard]] bool normalised() const noexcept { return m_normalise; }
 
+    // Sparse dot products (a merge of two sorted label lists): a cell has a few dozen labels
+    // while a history of 1,000 cells has thousands, so dense feature matrices would be mostly
+    // zeros — and rebuilding one for every added point made BO's O(n^2) update cost seconds.
     [[nodiscard]] Eigen::MatrixXd gram(const data& x) const {
-        std::unordered_map<std::uint64_t, Eigen::Index> column;
-        const Eigen::MatrixXd phi = dense(x, column, true);
-        Eigen::MatrixXd k = Eigen::MatrixXd::Zero(phi.rows(), phi.rows());
-        k.selfadjointView<Eigen::Lower>().rankUpdate(phi);
-        surrogate::detail::symmetrise_from_lower(k);
+        const auto n = static_cast<Eigen::Index>(x.size());
+        Eigen::MatrixXd k(n, n);
+        for (Eigen::Index i = 0; i < n; ++i) {
+            for (Eigen::Index j = 0; j <= i; ++j) {
+                k(i, j) = k(j, i) = dot(x[static_cast<std::size_t>(i)], x[static_cast<std::size_t>(j)]);
+            }
+        }
         if (m_normalise) {
             const Eigen::VectorXd inv = inverse_norms(k.diagonal());
             k = inv.asDiagonal() * k * inv.asDiagonal();
@@ -308,11 +313,14 @@ public:
         return k;
     }
     [[nodiscard]] Eigen::MatrixXd cross(const data& a, const data& b) const {
-        // Only labels present in `a` can contribute to a dot product with it.
-        std::unordered_map<std::uint64_t, Eigen::Index> column;
-        const Eigen::MatrixXd pa = dense(a, column, true);
-        const Eigen::MatrixXd pb = dense(b, column, false);
-        Eigen::MatrixXd k = pa * pb.transpose();
+        const auto rows = static_cast<Eigen::Index>(a.size());
+        const auto cols = static_cast<Eigen::Index>(b.size());
+        Eigen::MatrixXd k(rows, cols);
+        for (Eigen::Index j = 0; j < cols; ++j) {
+            for (Eigen::Index i = 0; i < rows; ++i) {
+                k(i, j) = dot(a[static_cast<std::size_t>(i)], b[static_cast<std::size_t>(j)]);
+            }
+        }
         if (m_normalise) {
             k = inverse_norms(squared_norms(a)).asDiagonal() * k *
                 inverse_norms(squared_norms(b)).asDiagonal();
@@ -331,27 +339,23 @@ public:
     }
 
 private:
-    /// Rows of counts over the label columns in `column`; labels not yet there get a column
-    /// when `grow`, and are skipped otherwise.
-    [[nodiscard]] static Eigen::MatrixXd dense(const data& x,
-                                               std::unordered_map<std::uint64_t, Eigen::Index>& column,
-                                               bool grow) {
-        if (grow) {
-            for (const auto& f : x) {
-                for (const auto& [label, c] : f.counts) {
-                    column.try_emplace(label, static_cast<Eigen::Index>(column.size()));
-                }
+    /// Sum of count products over the labels both feature vectors have (both sorted by label).
+    [[nodiscard]] static double dot(const wl_features& a, const wl_features& b) noexcept {
+        double s = 0.0;
+        auto i = a.counts.begin();
+        auto j = b.counts.begin();
+        while (i != a.counts.end() && j != b.counts.end()) {
+            if (i->first < j->first) {
+                ++i;
+            } else if (j->first < i->first) {
+                ++j;
+            } else {
+                s += i->second * j->second;
+                ++i;
+                ++j;
             }
         }
-        Eigen::MatrixXd phi = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(x.size()),
-                                                    static_cast<Eigen::Index>(column.size()));
-        for (std::size_t i = 0; i < x.size(); ++i) {
-            for (const auto& [label, c] : x[i].counts) {
-                const auto it = column.find(label);
-                if (it != column.end()) phi(static_cast<Eigen::Index>(i), it->second) = c;
-            }
-        }
-        return phi;
+        return s;
     }
     [[nodiscard]] static Eigen::VectorXd squared_norms(const data& x) {
         Eigen::VectorXd v(static_cast<Eigen::Index>(x.size()));
@@ -381,6 +385,19 @@ struct wl_feature_map {
     }
     [[nodiscard]] wl_features operator()(const labelled_graph& g) const {
         return weisfeiler_lehman(g, wl);
+    }
+};
+
+/// Genotype -> WL features through any genotype -> labelled_graph map (nb101_graph_map, ...).
+template <class GraphMap>
+struct wl_graph_map {
+    GraphMap graph = {};
+    wl_options wl = {};
+
+    template <class G>
+        requires std::invocable<const GraphMap&, const G&>
+    [[nodiscard]] wl_features operator()(const G& g) const {
+        return weisfeiler_lehman(graph(g), wl);
     }
 };
 
