@@ -199,7 +199,7 @@ int main(int argc, char** argv) {
     predictors->add_option("--sizes", pr.sizes, "training-set sizes")->delimiter(',')->capture_default_str();
     predictors->add_option("--test", pr.test, "held-out cells")->check(whole_number(2))->capture_default_str();
     predictors->add_option("--seeds", pr.seeds, "repetitions (splits)")->check(whole_number(1))->capture_default_str();
-    predictors->add_option("--predictors", pr.predictors, "gcn, bananas, gp (Hamming), wl-gp")
+    predictors->add_option("--predictors", pr.predictors, "gcn, bananas, gp (Hamming), wl-gp, bananas+cost, bananas+lc")
         ->delimiter(',')
         ->capture_default_str();
     predictors->add_option("--seed", pr.seed, "master seed")->check(whole_number(0))->capture_default_str();

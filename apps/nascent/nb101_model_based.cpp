@@ -6,7 +6,6 @@
 #include "model_based.hpp"
 
 #include <nascent/surrogate/gp.hpp>
-#include <nascent/surrogate/mlp_ensemble.hpp>
 #include <nascent/surrogate/nb101_graph.hpp>
 #include <nascent/surrogate/wl_kernel.hpp>
 
@@ -23,7 +22,7 @@ struct adjacency_features {
 };
 
 struct nb101_models {
-    [[nodiscard]] static auto ensemble() { return sg::mlp_ensemble<nb101::cell, nb101_path_encoder>(); }
+    [[nodiscard]] static auto encoder() { return nb101_path_encoder{}; }
     [[nodiscard]] static auto hamming_gp() {
         return sg::gp<sg::hamming, adjacency_features>(sg::hamming({.ard = encoding::nb101_adjacency_size}), {},
                                                        {.restarts = 1, .optimise_on_at_most = 200});

@@ -3,12 +3,16 @@
 
 #include <nascent/space/encodings.hpp>
 #include <nascent/space/nb201.hpp>
+#include <nascent/bench/nb201_table.hpp>
+#include <nascent/space/nb201_cost.hpp>
+#include <nascent/surrogate/extra_features.hpp>
 #include <nascent/surrogate/features.hpp>
 #include <nascent/surrogate/gnn.hpp>
 #include <nascent/surrogate/gp.hpp>
 #include <nascent/surrogate/mlp_ensemble.hpp>
 #include <nascent/surrogate/wl_kernel.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -40,9 +44,32 @@ inline constexpr sg::gp_options gp_settings{.restarts = 1, .optimise_on_at_most 
 /// The GCN predictor (3 layers of 64).
 [[nodiscard]] inline gcn_type gcn(std::uint64_t seed = 0) { return gcn_type({}, {.seed = seed}); }
 
+/// log params and log FLOPs of the full-size network: two zero-cost proxies for every cell.
+struct cost_features {
+    std::vector<double> operator()(const cell& c) const {
+        const auto cost = nb201::network_cost(c);
+        return {std::log(cost.params), std::log(cost.flops)};
+    }
+};
+using cost_ensemble_type = sg::mlp_ensemble<cell, sg::augmented_encoder<path_encoder, cost_features>>;
+using curve_ensemble_type =
+    sg::mlp_ensemble<cell, sg::augmented_encoder<path_encoder, sg::metric_features<bench::nb201_evaluator>>>;
+
+/// BANANAS' ensemble on the path encoding plus the two cost proxies (inputs standardised).
+[[nodiscard]] inline cost_ensemble_type cost_ensemble(std::uint64_t seed = 0) {
+    return cost_ensemble_type({}, {.seed = seed, .standardise_inputs = true});
+}
+/// BANANAS' ensemble on the path encoding plus the 12-epoch validation accuracy (a learning
+/// curve's first point, from the table at fidelity 12; inputs standardised).
+[[nodiscard]] inline curve_ensemble_type curve_ensemble(const bench::nb201_evaluator& evaluator,
+                                                         std::uint64_t seed = 0) {
+    return curve_ensemble_type({{}, {.evaluator = &evaluator, .names = {"valid_acc@12"}, .fidelity = 12.0}},
+                               {.seed = seed, .standardise_inputs = true});
+}
+
 /// For run_model_based.
 struct factories {
-    [[nodiscard]] static auto ensemble() { return nb201_models::ensemble(); }
+    [[nodiscard]] static auto encoder() { return path_encoder{}; }
     [[nodiscard]] static auto hamming_gp() { return nb201_models::hamming_gp(); }
     [[nodiscard]] static auto wl_gp() { return nb201_models::wl_gp(); }
 };

@@ -23,7 +23,7 @@ namespace {
 
 using cell = nb201::cell;
 
-const std::vector<std::string> known_predictors{"gcn", "bananas", "gp", "wl-gp"};
+const std::vector<std::string> known_predictors{"gcn", "bananas", "gp", "wl-gp", "bananas+cost", "bananas+lc"};
 
 struct split {
     std::vector<cell> train; ///< nested: the first n are the training set of size n
@@ -47,7 +47,8 @@ void check(const predictors_settings& s) {
     }
     for (const auto& p : s.predictors) {
         if (std::ranges::find(known_predictors, p) == known_predictors.end()) {
-            throw std::invalid_argument("predictors: unknown predictor '" + p + "' (valid: gcn, bananas, gp, wl-gp)");
+            throw std::invalid_argument("predictors: unknown predictor '" + p +
+                                        "' (valid: gcn, bananas, gp, wl-gp, bananas+cost, bananas+lc)");
         }
     }
     const auto largest = *std::ranges::max_element(s.sizes);
@@ -115,10 +116,13 @@ outcome score(Model model, const split& data, std::size_t n) {
     return o;
 }
 
-outcome evaluate(const std::string& predictor, const split& data, std::size_t n, std::uint64_t seed) {
+outcome evaluate(const std::string& predictor, const split& data, std::size_t n, std::uint64_t seed,
+                 const bench::nb201_evaluator& evaluator) {
     try {
         if (predictor == "gcn") return score(nb201_models::gcn(seed), data, n);
         if (predictor == "bananas") return score(nb201_models::ensemble(seed), data, n);
+        if (predictor == "bananas+cost") return score(nb201_models::cost_ensemble(seed), data, n);
+        if (predictor == "bananas+lc") return score(nb201_models::curve_ensemble(evaluator, seed), data, n);
         if (predictor == "gp") return score(nb201_models::hamming_gp(), data, n);
         return score(nb201_models::wl_gp(), data, n);
     } catch (const std::exception& e) { // never out of a TBB task: the row says what failed
@@ -133,6 +137,8 @@ outcome evaluate(const std::string& predictor, const split& data, std::size_t n,
 int run_predictors(const predictors_settings& s) {
     check(s);
     const auto table = bench::nb201_table::load(io::resolve_data_dir(s.data, NASCENT_DEFAULT_DATA_DIR));
+    // Learning-curve features: the searched dataset's 12-epoch validation accuracy.
+    const auto evaluator = table.evaluator({.dataset = s.dataset, .reward = "valid_acc@12"});
     std::vector<split> splits;
     for (std::size_t k = 0; k < s.seeds; ++k) splits.push_back(draw_split(table, s, k));
 
@@ -149,7 +155,7 @@ int run_predictors(const predictors_settings& s) {
             const auto& predictor = s.predictors[t / per_predictor];
             const auto size = s.sizes[(t % per_predictor) / s.seeds];
             const auto k = t % s.seeds;
-            results[t] = evaluate(predictor, splits[k], size, derive_seed(s.seed, k));
+            results[t] = evaluate(predictor, splits[k], size, derive_seed(s.seed, k), evaluator);
             bar.update(++done);
         });
     });
@@ -158,7 +164,7 @@ int run_predictors(const predictors_settings& s) {
     std::printf("NAS-Bench-201 %s, target %s: %zu held-out cells, %zu seeds, seed %llu, %zu threads (%.1f s)\n",
                 s.dataset.c_str(), s.target.c_str(), s.test, s.seeds, static_cast<unsigned long long>(s.seed),
                 s.threads, total);
-    std::printf("%-9s %5s %17s %17s %10s %10s\n", "predictor", "n", "kendall tau", "spearman rho", "fit s",
+    std::printf("%-12s %5s %17s %17s %10s %10s\n", "predictor", "n", "kendall tau", "spearman rho", "fit s",
                 "predict s");
     nlohmann::json rows = nlohmann::json::array();
     for (std::size_t p = 0; p < s.predictors.size(); ++p) {
@@ -175,7 +181,7 @@ int run_predictors(const predictors_settings& s) {
             }
             const auto t = summarize(tau);
             const auto r = summarize(rho);
-            std::printf("%-9s %5zu %8.3f +- %5.3f %8.3f +- %5.3f %10.3f %10.3f%s\n", s.predictors[p].c_str(), s.sizes[z],
+            std::printf("%-12s %5zu %8.3f +- %5.3f %8.3f +- %5.3f %10.3f %10.3f%s\n", s.predictors[p].c_str(), s.sizes[z],
                         t.mean, t.std, r.mean, r.std, summarize(fit).mean, summarize(predict).mean,
                         errors.empty() ? "" : "  (failures: see --json)");
             nlohmann::json row{{"predictor", s.predictors[p]},

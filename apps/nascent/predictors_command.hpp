@@ -6,6 +6,13 @@
 //
 //   nascent predictors [--dataset cifar10] [--target valid_acc@200] [--sizes 20,50,100,200,400]
 //                      [--test 1000] [--seeds 20] [--predictors gcn,bananas,gp,wl-gp]
+//
+//   gcn           graph convolutional predictor on the cell graph (surrogate/gnn.hpp)
+//   bananas       BANANAS' ensemble of 5 MLPs on the path encoding
+//   gp / wl-gp    GPs with a Hamming kernel on the edge ops / the WL graph kernel
+//   bananas+cost  the ensemble with log params and log FLOPs as extra inputs (zero-cost)
+//   bananas+lc    the ensemble with the 12-epoch validation accuracy as an extra input (a learning
+//                 curve's first point, as the learning-curve predictors of the NASLib study)
 //                      [--seed S] [--threads T] [--json FILE] [--data DIR]
 
 #include <cstddef>

@@ -32,6 +32,7 @@
 #include <nascent/bench/nb201_latency.hpp>
 #include <nascent/bench/nb201_objectives.hpp>
 #include <nascent/bench/nb201_table.hpp>
+#include <nascent/bench/nb201_zc.hpp>
 
 #include <nascent/pareto/constraints.hpp>
 #include <nascent/pareto/pareto.hpp>
@@ -41,9 +42,11 @@
 #include <nascent/strategy/bohb.hpp>
 #include <nascent/strategy/hyperband.hpp>
 #include <nascent/strategy/local_search.hpp>
+#include <nascent/strategy/model_based.hpp>
 #include <nascent/strategy/nsga2.hpp>
 #include <nascent/strategy/random_search.hpp>
 #include <nascent/strategy/regularized_evolution.hpp>
+#include <nascent/strategy/warm_start.hpp>
 
 #include <nascent/exec/async_simulator.hpp>
 #include <nascent/exec/multi_fidelity.hpp>

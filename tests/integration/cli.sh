@@ -145,7 +145,7 @@ expect_error "warm start for rea" "--warm-start applies to bananas, bo-gp and bo
 # Predictor benchmark: the table and the JSON rows.
 "$nascent" predictors --data "$data" --sizes 10,20 --test 50 --seeds 2 --predictors bananas,wl-gp \
     --json "$tmp/pred.json" >"$tmp/pred.txt" || fail "predictors"
-if grep -q "^wl-gp        20" "$tmp/pred.txt" && grep -q '"kendall_tau":' "$tmp/pred.json"; then pass; else
+if grep -qE "^wl-gp +20 " "$tmp/pred.txt" && grep -q '"kendall_tau":' "$tmp/pred.json"; then pass; else
     fail "predictors output: $(cat "$tmp/pred.txt")"; fi
 expect_error "unknown predictor" "unknown predictor 'xgb'" predictors --data "$data" --predictors xgb
 expect_error "too many cells" "training sizes must lie in [1, " predictors --data "$data" --sizes 15000

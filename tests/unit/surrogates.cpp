@@ -10,12 +10,18 @@
 #include <nascent/space/encodings.hpp>
 #include <nascent/space/nb101.hpp>
 #include <nascent/space/nb201.hpp>
+#include <nascent/exec/runner.hpp>
+#include <nascent/exec/sequential.hpp>
+#include <nascent/strategy/bananas.hpp>
 #include <nascent/strategy/model_based.hpp>
 #include <nascent/strategy/random_search.hpp>
 #include <nascent/strategy/warm_start.hpp>
+#include <nascent/surrogate/features.hpp>
 #include <nascent/surrogate/gnn.hpp>
+#include <nascent/surrogate/gp.hpp>
 #include <nascent/surrogate/mlp_ensemble.hpp>
 #include <nascent/surrogate/nb101_graph.hpp>
+#include <nascent/surrogate/wl_kernel.hpp>
 #include <nascent/tensor/graph.hpp>
 
 #include <doctest/doctest.h>
@@ -318,4 +324,74 @@ TEST_CASE("warm_started: designs first, then the inner strategy; tells reach the
     CHECK(error_of([] {
               (void)nascent::bench::nb201_zc_scores::load(nascent::test::data_dir(), "cifar10", "no_such_proxy");
           }).find("valid: ") != std::string::npos);
+}
+
+TEST_CASE("gp optimise_on_at_most: hyper-parameters from a subset, then every point at them") {
+    using hamming_gp = sg::gp<sg::hamming, sg::edge_ops<nascent::nb201::space>>;
+    const auto s = nb201_split(120, 20, 8);
+    hamming_gp capped(sg::hamming{}, {}, {.optimise_on_at_most = 40});
+    capped.fit(s.train, s.train_y);
+    CHECK(capped.size() == 120);
+    CHECK(capped.report().optimised);
+    // The same hyper-parameters on all points without a search give the same model.
+    hamming_gp fixed(sg::hamming{}, {}, {.optimise = false});
+    fixed.set_hyperparameters(capped.hyperparameters());
+    fixed.fit(s.train, s.train_y);
+    for (const auto& c : s.test) {
+        CHECK(fixed.predict(c).mean == doctest::Approx(capped.predict(c).mean).epsilon(1e-9));
+        CHECK(fixed.predict(c).variance == doctest::Approx(capped.predict(c).variance).epsilon(1e-9));
+    }
+    // A cap at or above n changes nothing.
+    hamming_gp uncapped(sg::hamming{});
+    hamming_gp loose(sg::hamming{}, {}, {.optimise_on_at_most = 120});
+    uncapped.fit(s.train, s.train_y);
+    loose.fit(s.train, s.train_y);
+    CHECK(loose.hyperparameters() == uncapped.hyperparameters());
+}
+
+TEST_CASE("model-based search: between refits a GP takes each observation by its O(n^2) update") {
+    using wl_gp = sg::gp<sg::wl_kernel, sg::wl_feature_map<nascent::nb201::space>>;
+    const auto& table = nascent::test::nb201();
+    const auto evaluator = table.evaluator({.dataset = "cifar10", .reward = "valid_acc@12"});
+    auto bo = nascent::strategy::bayesian_optimisation(nascent::nb201::space{}, wl_gp(sg::wl_kernel{}));
+    nascent::rng gen(3);
+    std::vector<cell> xs;
+    std::vector<double> ys;
+    for (int i = 0; i < 14; ++i) { // 10 initial, a refit at the 11th ask, updates after it
+        const auto c = bo.ask(gen);
+        const auto e = evaluator.evaluate(c);
+        bo.tell(c, e);
+        xs.push_back(c);
+        ys.push_back(e.reward);
+    }
+    (void)bo.ask(gen); // catches up with the last three tells
+    CHECK(bo.model().size() == 14);
+    // Equal to a full fit at the model's hyper-parameters on all 14 observations.
+    wl_gp full(sg::wl_kernel{}, {}, {.optimise = false});
+    full.set_hyperparameters(bo.model().hyperparameters());
+    full.fit(xs, ys);
+    for (std::size_t i = 0; i < xs.size(); i += 3) {
+        CHECK(bo.model().predict(xs[i]).mean == doctest::Approx(full.predict(xs[i]).mean).epsilon(1e-9));
+    }
+}
+
+TEST_CASE("bayesian_optimisation and bananas beat random search on NB201 at budget 40") {
+    // 12 runs each, same seeds: mean 200-epoch test accuracy of the chosen cell (CIFAR-10).
+    const auto& table = nascent::test::nb201();
+    const auto evaluator = table.evaluator({.dataset = "cifar10", .reward = "valid_acc@12"});
+    const nascent::nb201::space space;
+    const nascent::run_options options{.budget = 40, .runs = 12, .seed = 5};
+    auto mean_test = [&](const auto& strategy) {
+        const auto runs = nascent::run_protocol(space, strategy, evaluator, options, nascent::exec::sequential_executor{});
+        double sum = 0;
+        for (const auto& r : runs) sum += r.best_report;
+        return sum / static_cast<double>(runs.size());
+    };
+    using wl_gp = sg::gp<sg::wl_kernel, sg::wl_feature_map<nascent::nb201::space>>;
+    const double random = mean_test(nascent::strategy::random_search{space});
+    const double bo = mean_test(nascent::strategy::bayesian_optimisation(space, wl_gp(sg::wl_kernel{})));
+    const double bananas = mean_test(nascent::strategy::bananas(space, path_encoder{}, {.ensemble = {.epochs = 50}}));
+    MESSAGE("budget 40, 12 runs: random " << random << ", BO (WL GP) " << bo << ", BANANAS " << bananas);
+    CHECK(bo > random + 0.1);
+    CHECK(bananas > random + 0.1);
 }

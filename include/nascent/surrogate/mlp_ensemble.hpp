@@ -35,6 +35,9 @@ struct mlp_ensemble_options {
     std::size_t batch = 32;
     double lr = 0.01;
     std::uint64_t seed = 0;
+    /// Centre and scale every input column by its training mean and standard deviation: needed
+    /// when an encoding mixes 0/1 bits with other scales (surrogate/extra_features.hpp).
+    bool standardise_inputs = false;
 };
 
 template <class G, class Encoder>
@@ -58,9 +61,13 @@ public:
         m_members.clear();
         if (!(m_scale > 0)) return; // constant targets: predict the constant
 
+        m_dims = 0;
+        m_in_mean.clear();
+        m_in_scale.clear();
         std::vector<std::vector<float>> features;
         for (const auto& x : xs) features.push_back(encode(x));
         m_dims = features.front().size();
+        if (m_options.standardise_inputs) fit_input_scaling(features);
         std::vector<std::shared_ptr<tensor::nn::sequential>> members(m_options.members);
         detail::train_members(m_options.members, [&](std::size_t k) {
             rng member_gen(derive_seed(m_options.seed, k));
@@ -102,12 +109,39 @@ private:
     std::vector<float> encode(const G& g) const {
         const auto e = m_encoder(g);
         std::vector<float> out;
-        for (const auto v : e) out.push_back(static_cast<float>(v));
+        for (const auto v : e) {
+            if (!std::isfinite(static_cast<double>(v))) {
+                throw std::invalid_argument("mlp_ensemble: the encoder gave a non-finite feature (" +
+                                            std::to_string(static_cast<double>(v)) + ") at position " +
+                                            std::to_string(out.size()));
+            }
+            out.push_back(static_cast<float>(v));
+        }
         if (m_dims != 0 && out.size() != m_dims) {
             throw std::invalid_argument("mlp_ensemble: the encoder gave " + std::to_string(out.size()) +
                                         " features, expected " + std::to_string(m_dims));
         }
+        for (std::size_t j = 0; j < m_in_mean.size(); ++j) out[j] = (out[j] - m_in_mean[j]) / m_in_scale[j];
         return out;
+    }
+
+    // Column means and standard deviations (1 for constant columns), applied to the training
+    // rows here and to every later encode().
+    void fit_input_scaling(std::vector<std::vector<float>>& rows) {
+        const double n = static_cast<double>(rows.size());
+        m_in_mean.assign(m_dims, 0.0F);
+        m_in_scale.assign(m_dims, 1.0F);
+        for (std::size_t j = 0; j < m_dims; ++j) {
+            double mean = 0;
+            for (const auto& r : rows) mean += r[j];
+            mean /= n;
+            double var = 0;
+            for (const auto& r : rows) var += (r[j] - mean) * (r[j] - mean);
+            const double sd = std::sqrt(var / n);
+            m_in_mean[j] = static_cast<float>(mean);
+            m_in_scale[j] = sd > 1e-12 ? static_cast<float>(sd) : 1.0F;
+            for (auto& r : rows) r[j] = (r[j] - m_in_mean[j]) / m_in_scale[j];
+        }
     }
 
     std::shared_ptr<tensor::nn::sequential> train_member(const std::vector<std::vector<float>>& features,
@@ -152,6 +186,8 @@ private:
     mlp_ensemble_options m_options;
     std::vector<std::shared_ptr<tensor::nn::sequential>> m_members;
     std::size_t m_dims = 0;
+    std::vector<float> m_in_mean;  ///< input standardisation (empty: none)
+    std::vector<float> m_in_scale;
     double m_mean = 0;
     double m_scale = 0;
 };
