@@ -1,6 +1,7 @@
 #pragma once
 // An Evaluator that really trains: it builds the (reduced) network of a NAS-Bench-201 or
-// NAS-Bench-101 cell (eval/nb201_network.hpp, eval/nb101_network.hpp), trains it on
+// NAS-Bench-101 cell or of an MBConv genotype (eval/nb201_network.hpp, eval/nb101_network.hpp,
+// eval/mbconv_network.hpp), trains it on
 // Fashion-MNIST (28x28 zero-padded to 32x32; one grey channel, or three identical ones) with SGD
 // (Nesterov momentum, weight decay, a cosine schedule over the evaluation's epochs), and reports
 //
@@ -19,8 +20,8 @@
 //
 // Failure is data: a non-finite training or validation loss (divergence) gives
 // evaluation::failure("non-finite loss"), an invalid NAS-Bench-101 cell "invalid cell", an
-// unknown fidelity "unknown fidelity"; bad options or a missing data set throw from the
-// constructor (std::invalid_argument naming the value).
+// invalid MBConv genotype "invalid genotype", an unknown fidelity "unknown fidelity"; bad options
+// or a missing data set throw from the constructor (std::invalid_argument naming the value).
 //
 // Determinism: evaluation seeds are derive_seed(options.seed, space hash of the cell, stream)
 // (stream 0 initialises the weights, stream 1 shuffles the batches), so a cell's result depends
@@ -38,8 +39,10 @@
 #include <nascent/concepts.hpp>
 #include <nascent/core/evaluation.hpp>
 #include <nascent/core/rng.hpp>
+#include <nascent/eval/mbconv_network.hpp>
 #include <nascent/eval/nb101_network.hpp>
 #include <nascent/eval/nb201_network.hpp>
+#include <nascent/space/mbconv.hpp>
 #include <nascent/space/nb101.hpp>
 #include <nascent/space/nb201.hpp>
 #include <nascent/tensor/autograd.hpp>
@@ -72,6 +75,7 @@ namespace nascent::eval {
 struct training_options {
     std::size_t channels = 8;        ///< NB201: C of the first stage; NB101: stem channels
     std::size_t cells_per_stage = 1; ///< NB201: cells per stage; NB101: cells per stack
+    double width_multiplier = 0.25;  ///< MBConv: OFA's width multiplier (depths are the genotype's)
     std::size_t input_channels = 1;  ///< 1 (grey), or 3 (the grey channel replicated)
     std::size_t batch_size = 256;
     double learning_rate = 0.1;
@@ -126,7 +130,17 @@ make_training_network(const nb101::cell& cell, const training_options& o, rng& g
                               gen);
 }
 
-/// Trains the network of an NB201 or NB101 cell on Fashion-MNIST (see the top of this header).
+[[nodiscard]] inline std::shared_ptr<tensor::nn::sequential>
+make_training_network(const mbconv::arch& a, const training_options& o, rng& gen) {
+    return make_mbconv_network(a,
+                               {.width_multiplier = o.width_multiplier,
+                                .classes = tensor::fashion_mnist_classes.size(),
+                                .input_channels = o.input_channels},
+                               gen);
+}
+
+/// Trains the network of an NB201 or NB101 cell or an MBConv genotype on Fashion-MNIST (see the
+/// top of this header).
 class training_evaluator {
 public:
     static constexpr auto thread_safety = nascent::thread_safety::constant;
@@ -149,6 +163,9 @@ public:
     [[nodiscard]] evaluation evaluate(const nb101::cell& c) const {
         return evaluate(c, m_options.fidelities.back());
     }
+    [[nodiscard]] evaluation evaluate(const mbconv::arch& a) const {
+        return evaluate(a, m_options.fidelities.back());
+    }
     /// Trains for `epochs`, which must be one of fidelities().
     [[nodiscard]] evaluation evaluate(const nb201::cell& c, double epochs) const {
         return run(c, epochs);
@@ -156,6 +173,10 @@ public:
     [[nodiscard]] evaluation evaluate(const nb101::cell& c, double epochs) const {
         if (!nb101::is_valid(c)) return evaluation::failure("invalid cell");
         return run(c, epochs);
+    }
+    [[nodiscard]] evaluation evaluate(const mbconv::arch& a, double epochs) const {
+        if (!mbconv::space::is_valid(a)) return evaluation::failure("invalid genotype");
+        return run(a, epochs);
     }
 
     /// The epochs it can train for, ascending.
@@ -189,6 +210,10 @@ private:
         if (!m_data) bad("no data set");
         if (o.channels == 0) bad("channels 0 must be >= 1");
         if (o.cells_per_stage == 0) bad("cells_per_stage 0 must be >= 1");
+        if (!(o.width_multiplier > 0) || !std::isfinite(o.width_multiplier)) {
+            bad("width_multiplier " + std::to_string(o.width_multiplier) +
+                " must be positive and finite");
+        }
         if (o.input_channels != 1 && o.input_channels != 3) {
             bad("input_channels " + std::to_string(o.input_channels) + " must be 1 or 3");
         }
@@ -233,6 +258,8 @@ private:
         std::uint64_t h = 0;
         if constexpr (std::is_same_v<Cell, nb101::cell>) {
             h = nb101::space::hash(c);
+        } else if constexpr (std::is_same_v<Cell, mbconv::arch>) {
+            h = mbconv::space::hash(c);
         } else {
             h = nb201::space::hash(c);
         }
@@ -252,10 +279,25 @@ private:
         return out;
     }
 
+    // Releases the thread's cached tensor blocks when an evaluation ends, however it ends (after
+    // the network and the optimiser, declared later, are gone).
+    struct release_blocks_on_exit {
+        release_blocks_on_exit() = default;
+        release_blocks_on_exit(const release_blocks_on_exit&) = delete;
+        release_blocks_on_exit& operator=(const release_blocks_on_exit&) = delete;
+        ~release_blocks_on_exit() { tensor::release_cached_blocks(); }
+    };
+
     template <class Cell>
     [[nodiscard]] evaluation train(const Cell& c, double epochs) const {
         namespace t = tensor;
         const auto& o = m_options;
+        // Training, evaluation and whatever ran before on this thread allocate arrays of
+        // different sizes (batch_size, eval_batch, another network): the tensor layer's block
+        // cache would keep one phase's blocks, unusable, through the next. Release them at each
+        // change of phase; a phase's first allocations then come fresh, a small one-off cost.
+        const release_blocks_on_exit release_at_end;
+        t::release_cached_blocks();
         const auto net = initial_network(c);
         rng order_gen = generator(c, 1);
         metrics m;
@@ -308,6 +350,7 @@ private:
         }
         const double train_seconds = std::chrono::duration<double>(clock::now() - start).count();
 
+        t::release_cached_blocks(); // the training steps' blocks (the last graph is gone)
         const auto valid = evaluate_split(*net, m_data->validation);
         const auto test = evaluate_split(*net, m_data->test);
         const double train_acc =
@@ -354,5 +397,6 @@ private:
 
 static_assert(MultiFidelityEvaluator<training_evaluator, nb201::cell>);
 static_assert(MultiFidelityEvaluator<training_evaluator, nb101::cell>);
+static_assert(MultiFidelityEvaluator<training_evaluator, mbconv::arch>);
 
 } // namespace nascent::eval

@@ -9,8 +9,10 @@
 //
 // The network (OFA-MobileNetV3, width 1.0, 224x224 input, 1000 classes): conv3x3/2 3->16 + BN;
 // MBConv 16->16 (k3, no expansion); the 5 stages (widths 24, 40, 80, 112, 160; strides 2, 2, 2,
-// 1, 2; squeeze-and-excitation in stages 2, 4, 5); 1x1 160->960 + BN; global pool; 1x1
-// 960->1280 (no BN, no bias); linear 1280->1000. cost() gives its exact params and FLOPs.
+// 1, 2; squeeze-and-excitation in stages 2, 4, 5; ReLU in stages 1-2, h-swish in 3-5); 1x1
+// 160->960 + BN; global pool; 1x1 960->1280 (no BN, no bias); linear 1280->1000. cost() gives
+// its exact params and FLOPs, also for OFA's width multipliers (every width scaled and
+// make_divisible'd); eval/mbconv_network.hpp builds it as a trainable module.
 
 #include <nascent/core/rng.hpp>
 #include <nascent/space/cost.hpp>
@@ -87,6 +89,15 @@ struct mutation {
     return rounded;
 }
 
+/// The network cost() describes: OFA's width multiplier scales every width (stem, first block,
+/// stages, final expansion, feature mix) to make_divisible(width * multiplier).
+struct network_options {
+    std::int64_t resolution = 224; ///< square input size
+    std::int64_t classes = 1000;
+    double width_multiplier = 1.0;
+    std::int64_t input_channels = 3;
+};
+
 class space {
 public:
     using genotype = arch;
@@ -95,6 +106,17 @@ public:
     static constexpr std::array<int, num_stages> widths{24, 40, 80, 112, 160};
     static constexpr std::array<int, num_stages> strides{2, 2, 2, 1, 2};
     static constexpr std::array<bool, num_stages> squeeze_excite{false, true, false, true, true};
+    /// The stages' activation: h-swish, else ReLU (the stem, final expansion and feature mix use
+    /// h-swish, the first block ReLU).
+    static constexpr std::array<bool, num_stages> hard_swish{false, false, true, true, true};
+    static constexpr int stem_width = 16;   ///< also the first block's width
+    static constexpr int final_width = 960; ///< the final 1x1 expansion
+    static constexpr int mix_width = 1280;  ///< the feature mix before the classifier
+
+    /// A base width scaled by OFA's width multiplier.
+    [[nodiscard]] static constexpr std::int64_t scaled(int width, double multiplier) noexcept {
+        return make_divisible(static_cast<double>(width) * multiplier);
+    }
 
     /// Number of architectures: (sum over depths of 9^depth)^5.
     [[nodiscard]] static constexpr long double size() noexcept {
@@ -260,35 +282,52 @@ public:
     /// Exact params and FLOPs of the network for `resolution` x `resolution` inputs.
     [[nodiscard]] static cost::network_cost cost(const arch& a, std::int64_t resolution = 224,
                                                  std::int64_t classes = 1000) {
-        std::int64_t size = cost::conv_out(resolution, 3, 2, 1);
-        auto c = cost::conv2d(3, 16, 3, size, size) + cost::batch_norm(16);
-        c += cost::mbconv_block({.in_channels = 16, .mid_channels = 16, .out_channels = 16}, size,
-                                size);
-        std::int64_t channels = 16;
+        return cost(a, network_options{.resolution = resolution, .classes = classes});
+    }
+
+    /// Exact params and FLOPs of the network `o` describes.
+    [[nodiscard]] static cost::network_cost cost(const arch& a, const network_options& o) {
+        const double m = o.width_multiplier;
+        const std::int64_t stem = scaled(stem_width, m);
+        std::int64_t size = cost::conv_out(o.resolution, 3, 2, 1);
+        auto c = cost::conv2d(o.input_channels, stem, 3, size, size) + cost::batch_norm(stem);
+        c += cost::mbconv_block({.in_channels = stem, .mid_channels = stem, .out_channels = stem},
+                                size, size);
+        std::int64_t channels = stem;
         for (std::size_t st = 0; st < num_stages; ++st) {
+            const std::int64_t width = scaled(widths[st], m);
             for (int l = 0; l < a.depth_of(st); ++l) {
                 const auto i = st * max_depth + static_cast<std::size_t>(l);
                 const std::int64_t stride = l == 0 ? strides[st] : 1;
-                const auto mid =
-                    make_divisible(static_cast<double>(channels) * expand_choices[a.expand[i]]);
-                const auto se =
-                    squeeze_excite[st] ? make_divisible(static_cast<double>(mid / 4)) : 0;
+                const auto mid = expanded(channels, a.expand[i]);
+                const auto se = squeeze_excite[st] ? squeezed(mid) : 0;
                 c += cost::mbconv_block({.in_channels = channels,
                                          .mid_channels = mid,
-                                         .out_channels = widths[st],
+                                         .out_channels = width,
                                          .kernel = kernel_choices[a.kernel[i]],
                                          .stride = stride,
                                          .se_channels = se},
                                         size, size);
                 size = cost::conv_out(size, kernel_choices[a.kernel[i]], stride,
                                       kernel_choices[a.kernel[i]] / 2);
-                channels = widths[st];
+                channels = width;
             }
         }
-        c += cost::conv2d(channels, 960, 1, size, size) + cost::batch_norm(960);
-        c += cost::conv2d(960, 1280, 1, 1, 1);
-        c += cost::linear(1280, classes);
+        const std::int64_t last = scaled(final_width, m);
+        const std::int64_t mix = scaled(mix_width, m);
+        c += cost::conv2d(channels, last, 1, size, size) + cost::batch_norm(last);
+        c += cost::conv2d(last, mix, 1, 1, 1);
+        c += cost::linear(mix, o.classes);
         return c;
+    }
+
+    /// Expanded (middle) channels of a layer with `in` input channels and expansion index `e`.
+    [[nodiscard]] static constexpr std::int64_t expanded(std::int64_t in, std::uint8_t e) noexcept {
+        return make_divisible(static_cast<double>(in) * expand_choices[e]);
+    }
+    /// Squeeze width of the SE module on `mid` channels (OFA: make_divisible(mid // 4)).
+    [[nodiscard]] static constexpr std::int64_t squeezed(std::int64_t mid) noexcept {
+        return make_divisible(static_cast<double>(mid / 4));
     }
 
 private:

@@ -686,6 +686,117 @@ template <class Term>
         "relu");
 }
 
+namespace detail {
+// An elementwise op y = f(x) whose gradient is a function of x: forward(x) and slope(x) per
+// element, both on TBB chunks. The backward reads the input, which the graph keeps anyway.
+template <class Forward, class Slope>
+[[nodiscard]] variable pointwise(const variable& x, Forward forward, Slope slope,
+                                 std::string_view op) {
+    const ndarray& in = x.value();
+    auto out = ndarray::uninitialized(in.shape());
+    const float* ip = in.data();
+    float* yp = out.data();
+    parallel_elementwise(out.size(), [ip, yp, forward](std::size_t lo, std::size_t hi) {
+        for (std::size_t i = lo; i < hi; ++i)
+            yp[i] = forward(ip[i]);
+    });
+    return make_result(
+        std::move(out), {x},
+        [slope](backward_context& ctx) {
+            const float* xp = ctx.input(0).data();
+            ndarray d = take_grad(ctx); // scaled in place
+            float* dp = d.data();
+            parallel_elementwise(d.size(), [xp, dp, slope](std::size_t lo, std::size_t hi) {
+                for (std::size_t i = lo; i < hi; ++i)
+                    dp[i] *= slope(xp[i]);
+            });
+            ctx.accumulate(0, std::move(d));
+        },
+        op);
+}
+} // namespace detail
+
+/// min(max(x + 3, 0), 6) / 6: MobileNetV3's hard sigmoid (PyTorch's hardsigmoid). The gradient
+/// is 1/6 strictly inside (-3, 3) and 0 elsewhere, kinks included (PyTorch's convention).
+[[nodiscard]] inline variable hard_sigmoid(const variable& x) {
+    return detail::pointwise(
+        x, [](float v) { return std::min(std::max(v + 3.0F, 0.0F), 6.0F) / 6.0F; },
+        [](float v) { return v > -3.0F && v < 3.0F ? 1.0F / 6.0F : 0.0F; }, "hard_sigmoid");
+}
+
+/// x * hard_sigmoid(x): MobileNetV3's hard swish (PyTorch's hardswish). The gradient is 0 below
+/// -3, x / 3 + 1/2 on [-3, 3] and 1 above (PyTorch's convention at the kinks).
+[[nodiscard]] inline variable hard_swish(const variable& x) {
+    return detail::pointwise(
+        x, [](float v) { return v * (std::min(std::max(v + 3.0F, 0.0F), 6.0F) / 6.0F); },
+        [](float v) { return v < -3.0F ? 0.0F : (v <= 3.0F ? v / 3.0F + 0.5F : 1.0F); },
+        "hard_swish");
+}
+
+/// x [N, C, H, W] with each plane multiplied by s [N, C]: squeeze-and-excitation's gating
+/// (x * s[:, :, None, None]). One op rather than a broadcasting mul, whose generic backward
+/// reduces element by element: here ds is one fixed-order sum per plane.
+[[nodiscard]] inline variable scale_channels(const variable& x, const variable& s) {
+    const shape_t& xs = x.shape();
+    if (xs.size() != 4) {
+        detail::fail("scale_channels", "input must be [N, C, H, W], got " + to_string(xs));
+    }
+    if (s.shape() != shape_t{xs[0], xs[1]}) {
+        detail::fail("scale_channels",
+                     "scales must be [N, C] = " + to_string(shape_t{xs[0], xs[1]}) + ", got " +
+                         to_string(s.shape()));
+    }
+    const std::size_t planes = xs[0] * xs[1];
+    const std::size_t plane = xs[2] * xs[3];
+    // Planes per task: about elementwise_grain elements, whole planes only.
+    const std::size_t grain =
+        std::max<std::size_t>(detail::elementwise_grain / std::max<std::size_t>(plane, 1), 1);
+    auto out = ndarray::uninitialized(xs);
+    const float* xp = x.value().data();
+    const float* sp = s.value().data();
+    float* op = out.data();
+    detail::parallel_chunks(planes, grain, [=](std::size_t lo, std::size_t hi) {
+        for (std::size_t p = lo; p < hi; ++p) {
+            const float k = sp[p];
+            for (std::size_t i = 0; i < plane; ++i)
+                op[p * plane + i] = xp[p * plane + i] * k;
+        }
+    });
+    return make_result(
+        std::move(out), {x, s},
+        [planes, plane, grain](backward_context& ctx) {
+            const float* xv = ctx.input(0).data();
+            const float* sv = ctx.input(1).data();
+            if (ctx.needs_grad(1)) {
+                const float* g = ctx.grad().data();
+                auto ds = ndarray::uninitialized(ctx.input(1).shape());
+                float* dsp = ds.data();
+                detail::parallel_chunks(planes, grain, [=](std::size_t lo, std::size_t hi) {
+                    for (std::size_t p = lo; p < hi; ++p) {
+                        const float* gp = g + p * plane;
+                        const float* xq = xv + p * plane;
+                        dsp[p] =
+                            detail::sum8(plane, [gp, xq](std::size_t i) { return gp[i] * xq[i]; });
+                    }
+                });
+                ctx.accumulate(1, std::move(ds));
+            }
+            if (ctx.needs_grad(0)) {
+                ndarray dx = detail::take_grad(ctx); // scaled in place
+                float* dp = dx.data();
+                detail::parallel_chunks(planes, grain, [=](std::size_t lo, std::size_t hi) {
+                    for (std::size_t p = lo; p < hi; ++p) {
+                        const float k = sv[p];
+                        for (std::size_t i = 0; i < plane; ++i)
+                            dp[p * plane + i] *= k;
+                    }
+                });
+                ctx.accumulate(0, std::move(dx));
+            }
+        },
+        "scale_channels");
+}
+
 /// Sum of all elements, as a scalar (shape []).
 [[nodiscard]] inline variable sum(const variable& x) {
     double acc = 0.0;

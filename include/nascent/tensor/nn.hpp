@@ -431,6 +431,18 @@ public:
     [[nodiscard]] std::string_view kind() const override { return "relu"; }
 };
 
+class hard_swish final : public module {
+public:
+    variable forward(const variable& x) override { return tensor::hard_swish(x); }
+    [[nodiscard]] std::string_view kind() const override { return "hard_swish"; }
+};
+
+class hard_sigmoid final : public module {
+public:
+    variable forward(const variable& x) override { return tensor::hard_sigmoid(x); }
+    [[nodiscard]] std::string_view kind() const override { return "hard_sigmoid"; }
+};
+
 class max_pool2d final : public module {
 public:
     explicit max_pool2d(const max_pool2d_options& options = {}) : m_options(options) {}

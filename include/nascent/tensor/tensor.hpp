@@ -58,7 +58,9 @@ namespace detail {
 // contents are unspecified, as a fresh one's: storage is written in full before it is read.
 // The slots are trivially destructible, so blocks freed while the thread exits (other
 // thread_local arrays, the main thread's statics) go straight to the system once the cleaner
-// has run.
+// has run. Blocks fit only arrays of their own size, so a phase with other sizes (evaluation at
+// another batch size, another network) allocates afresh beside them: release_cached_blocks()
+// ends a phase (the training evaluator calls it around training and evaluation).
 struct block_cache {
     static constexpr std::size_t align = 64;
     static constexpr std::size_t min_bytes = std::size_t{1} << 16; // 64 KiB
@@ -133,6 +135,22 @@ inline void free_block(void* p, std::size_t n_bytes) noexcept {
     ++c.count;
     c.total += n_bytes;
 }
+
+} // namespace detail
+
+/// Frees the calling thread's cached blocks (see detail::block_cache). Call it where work
+/// switches to arrays of other sizes, e.g. from training at one batch size to evaluation at
+/// another, or from one network to the next: the previous phase's blocks would otherwise stay
+/// cached, unusable, while the next allocates its own (with training evaluations on two
+/// threads, build-table peaked at 1.02 GiB with them and 0.78 GiB without). Values are never
+/// affected; only the next allocations of those sizes come fresh from the system.
+inline void release_cached_blocks() noexcept {
+    auto& c = detail::thread_blocks;
+    while (c.count > 0)
+        c.release_oldest();
+}
+
+namespace detail {
 
 /// Minimal over-aligned allocator for the storage vector (large blocks via block_cache).
 template <class T, std::size_t Align>
