@@ -32,16 +32,22 @@ using warm_start_designs = std::function<std::vector<G>(rng&)>;
 /// and models.wl_gp() (fresh, unfitted GPs).
 template <class Space, class Evaluator, class Models>
 std::vector<run_result<genotype_t<Space>>>
-run_model_based(const Space& space, const Evaluator& evaluator, const settings& s, const run_options& options,
-                const exec::tbb_executor& executor, const Models& models,
+run_model_based(const Space& space, const Evaluator& evaluator, const settings& s,
+                const run_options& options, const exec::tbb_executor& executor,
+                const Models& models,
                 const std::optional<warm_start_designs<genotype_t<Space>>>& warm) {
     auto go = [&](const auto& search) {
-        if (warm) return run_protocol(space, strategy::warm_started(search, *warm), evaluator, options, executor);
+        if (warm)
+            return run_protocol(space, strategy::warm_started(search, *warm), evaluator, options,
+                                executor);
         return run_protocol(space, search, evaluator, options, executor);
     };
-    if (s.strategy == "bananas") return go(strategy::bananas(space, models.encoder()));
-    if (s.strategy == "bo-gp") return go(strategy::bayesian_optimisation(space, models.hamming_gp()));
-    if (s.strategy == "bo-wl") return go(strategy::bayesian_optimisation(space, models.wl_gp()));
+    if (s.strategy == "bananas")
+        return go(strategy::bananas(space, models.encoder()));
+    if (s.strategy == "bo-gp")
+        return go(strategy::bayesian_optimisation(space, models.hamming_gp()));
+    if (s.strategy == "bo-wl")
+        return go(strategy::bayesian_optimisation(space, models.wl_gp()));
     throw std::invalid_argument("strategy '" + s.strategy + "' is not model-based");
 }
 

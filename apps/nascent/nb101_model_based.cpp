@@ -24,33 +24,38 @@ struct adjacency_features {
 struct nb101_models {
     [[nodiscard]] static auto encoder() { return nb101_path_encoder{}; }
     [[nodiscard]] static auto hamming_gp() {
-        return sg::gp<sg::hamming, adjacency_features>(sg::hamming({.ard = encoding::nb101_adjacency_size}), {},
-                                                       {.restarts = 1, .optimise_on_at_most = 200});
+        return sg::gp<sg::hamming, adjacency_features>(
+            sg::hamming({.ard = encoding::nb101_adjacency_size}), {},
+            {.restarts = 1, .optimise_on_at_most = 200});
     }
     [[nodiscard]] static auto wl_gp() {
-        return sg::gp<sg::wl_kernel, sg::wl_graph_map<sg::nb101_graph_map>>(sg::wl_kernel{}, {},
-                                                                            {.restarts = 1, .optimise_on_at_most = 200});
+        return sg::gp<sg::wl_kernel, sg::wl_graph_map<sg::nb101_graph_map>>(
+            sg::wl_kernel{}, {}, {.restarts = 1, .optimise_on_at_most = 200});
     }
 };
 
 template <class Space>
-std::vector<run_result<nb101::cell>> run_on(const Space& space, const bench::nb101_evaluator& evaluator,
-                                            const settings& s, const run_options& options,
-                                            const exec::tbb_executor& executor) {
+std::vector<run_result<nb101::cell>>
+run_on(const Space& space, const bench::nb101_evaluator& evaluator, const settings& s,
+       const run_options& options, const exec::tbb_executor& executor) {
     return run_model_based(space, evaluator, s, options, executor, nb101_models{}, std::nullopt);
 }
 
 } // namespace
 
 std::vector<run_result<nb101::cell>> run_nb101_model_based(const nb101::space& space,
-                                                    const bench::nb101_evaluator& evaluator, const settings& s,
-                                                    const run_options& options, const exec::tbb_executor& executor) {
+                                                           const bench::nb101_evaluator& evaluator,
+                                                           const settings& s,
+                                                           const run_options& options,
+                                                           const exec::tbb_executor& executor) {
     return run_on(space, evaluator, s, options, executor);
 }
 
 std::vector<run_result<nb101::cell>> run_nb101_model_based(const nb101_restricted_space& space,
-                                                    const bench::nb101_evaluator& evaluator, const settings& s,
-                                                    const run_options& options, const exec::tbb_executor& executor) {
+                                                           const bench::nb101_evaluator& evaluator,
+                                                           const settings& s,
+                                                           const run_options& options,
+                                                           const exec::tbb_executor& executor) {
     return run_on(space, evaluator, s, options, executor);
 }
 

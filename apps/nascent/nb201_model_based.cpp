@@ -45,7 +45,8 @@ warm_start_designs<cell> transfer_warm_start(const bench::nb201_table& table, co
                                              const std::string& source) {
     const auto dataset = bench::parse_nb201_dataset(source);
     if (source == s.dataset) {
-        throw std::invalid_argument("--warm-start transfer:" + source + " transfers from the dataset being searched");
+        throw std::invalid_argument("--warm-start transfer:" + source +
+                                    " transfers from the dataset being searched");
     }
     const auto metric = bench::parse_nb201_metric(s.reward.value_or("valid_acc@12"));
     rng gen(derive_seed(s.seed, 0x7ea5f3));
@@ -55,7 +56,8 @@ warm_start_designs<cell> transfer_warm_start(const bench::nb201_table& table, co
     while (xs.size() < 200) {
         const auto c = space.sample(gen);
         const auto acc = table.accuracy(table.index_of(c), dataset, metric);
-        if (!acc || std::ranges::find(xs, c) != xs.end()) continue;
+        if (!acc || std::ranges::find(xs, c) != xs.end())
+            continue;
         xs.push_back(c);
         ys.push_back(*acc);
     }
@@ -70,8 +72,9 @@ warm_start_designs<cell> transfer_warm_start(const bench::nb201_table& table, co
 } // namespace
 
 std::vector<run_result<cell>> run_nb201_model_based(const bench::nb201_table& table,
-                                                    const bench::nb201_evaluator& evaluator, const settings& s,
-                                                    const run_options& options, const exec::tbb_executor& executor) {
+                                                    const bench::nb201_evaluator& evaluator,
+                                                    const settings& s, const run_options& options,
+                                                    const exec::tbb_executor& executor) {
     std::optional<warm_start_designs<cell>> warm;
     if (s.warm_start) {
         const std::string prefix = "transfer:";
@@ -79,7 +82,8 @@ std::vector<run_result<cell>> run_nb201_model_based(const bench::nb201_table& ta
                    ? transfer_warm_start(table, s, s.warm_start->substr(prefix.size()))
                    : zero_cost_warm_start(table, s, *s.warm_start);
     }
-    return run_model_based(nb201::space{}, evaluator, s, options, executor, nb201_models::factories{}, warm);
+    return run_model_based(nb201::space{}, evaluator, s, options, executor,
+                           nb201_models::factories{}, warm);
 }
 
 } // namespace nascent::cli

@@ -13,6 +13,7 @@
 //
 // Each time is the fastest of --repeats runs (the least disturbed on a shared machine).
 // Usage: bo_overhead [--data DIR] [--sizes 100,250,500,1000] [--repeats 3] [--threads N]
+// (benchmarks/surrogate/bo_overhead.sh builds and runs it)
 
 #include <nascent/bench/nb201_table.hpp>
 #include <nascent/io/data_dir.hpp>
@@ -46,15 +47,16 @@ struct path_encoder {
 };
 
 /// n distinct random cells with their rewards.
-std::pair<std::vector<cell>, std::vector<nascent::evaluation>> history(const nascent::bench::nb201_evaluator& ev,
-                                                                     std::size_t n, std::uint64_t seed) {
+std::pair<std::vector<cell>, std::vector<nascent::evaluation>>
+history(const nascent::bench::nb201_evaluator& ev, std::size_t n, std::uint64_t seed) {
     nascent::rng gen(seed);
     const nb201::space space;
     std::vector<cell> xs;
     std::vector<nascent::evaluation> es;
     while (xs.size() < n) {
         const auto c = space.sample(gen);
-        if (std::ranges::find(xs, c) != xs.end()) continue;
+        if (std::ranges::find(xs, c) != xs.end())
+            continue;
         xs.push_back(c);
         es.push_back(ev.evaluate(c));
     }
@@ -84,7 +86,8 @@ timing ask_seconds(const Model& model, const st::model_based_options& options,
     for (std::size_t r = 0; r < repeats; ++r) {
         st::model_based_search search(nb201::space{}, model, options);
         nascent::rng gen(r);
-        for (std::size_t i = 0; i < xs.size(); ++i) search.tell(xs[i], es[i]);
+        for (std::size_t i = 0; i < xs.size(); ++i)
+            search.tell(xs[i], es[i]);
         cell chosen;
         best.refit = std::min(best.refit, seconds([&] { chosen = search.ask(gen); }));
         search.tell(chosen, ev.evaluate(chosen));
@@ -108,7 +111,8 @@ int main(int argc, char** argv) try {
         } else if (a == "--sizes") {
             sizes.clear();
             std::stringstream ss(v);
-            for (std::string item; std::getline(ss, item, ',');) sizes.push_back(std::stoul(item));
+            for (std::string item; std::getline(ss, item, ',');)
+                sizes.push_back(std::stoul(item));
         } else if (a == "--repeats") {
             repeats = std::stoul(v);
         } else if (a == "--threads") {
@@ -118,30 +122,38 @@ int main(int argc, char** argv) try {
         }
     }
     std::optional<tbb::global_control> cap;
-    if (threads) cap.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(*threads));
-    const auto table = nascent::bench::nb201_table::load(nascent::io::resolve_data_dir(data, "../shared/data"));
+    if (threads)
+        cap.emplace(tbb::global_control::max_allowed_parallelism,
+                    static_cast<std::size_t>(*threads));
+    const auto table =
+        nascent::bench::nb201_table::load(nascent::io::resolve_data_dir(data, "../shared/data"));
     const auto ev = table.evaluator({.dataset = "cifar10", .reward = "valid_acc@12"});
 
     // The settings of `nascent run --strategy bo-gp|bo-wl|bananas` (apps/nascent/model_based.hpp).
-    const st::model_based_options bo{.acq = st::acquisition::expected_improvement, .refit_every = 10};
+    const st::model_based_options bo{.acq = st::acquisition::expected_improvement,
+                                     .refit_every = 10};
     const st::model_based_options its{.acq = st::acquisition::thompson, .refit_every = 10};
     const sg::gp_options settings{.restarts = 1, .optimise_on_at_most = 200};
-    const sg::gp<sg::hamming, sg::edge_ops<nb201::space>> hamming_gp(sg::hamming({.ard = nb201::num_edges}), {},
-                                                                     settings);
-    const sg::gp<sg::wl_kernel, sg::wl_feature_map<nb201::space>> wl_gp(sg::wl_kernel{}, {}, settings);
+    const sg::gp<sg::hamming, sg::edge_ops<nb201::space>> hamming_gp(
+        sg::hamming({.ard = nb201::num_edges}), {}, settings);
+    const sg::gp<sg::wl_kernel, sg::wl_feature_map<nb201::space>> wl_gp(sg::wl_kernel{}, {},
+                                                                        settings);
     const sg::mlp_ensemble<cell, path_encoder> ensemble;
 
-    std::printf("seconds per proposal (100 candidates scored), fastest of %zu, %s threads; refits every %zu\n",
+    std::printf("seconds per proposal (100 candidates scored), fastest of %zu, %s threads; refits "
+                "every %zu\n",
                 repeats, threads ? std::to_string(*threads).c_str() : "all", bo.refit_every);
-    std::printf("%6s | %8s %8s %9s | %8s %8s %9s | %8s %8s %9s\n", "n", "gp refit", "between", "amortised",
-                "wl refit", "between", "amortised", "nn refit", "between", "amortised");
+    std::printf("%6s | %8s %8s %9s | %8s %8s %9s | %8s %8s %9s\n", "n", "gp refit", "between",
+                "amortised", "wl refit", "between", "amortised", "nn refit", "between",
+                "amortised");
     for (const auto n : sizes) {
         const auto gp = ask_seconds(hamming_gp, bo, ev, n, repeats);
         const auto wl = ask_seconds(wl_gp, bo, ev, n, repeats);
         const auto nn = ask_seconds(ensemble, its, ev, n, std::max<std::size_t>(1, repeats / 2));
-        std::printf("%6zu | %8.3f %8.3f %9.3f | %8.3f %8.3f %9.3f | %8.3f %8.3f %9.3f\n", n, gp.refit, gp.between,
-                    gp.amortised(bo.refit_every), wl.refit, wl.between, wl.amortised(bo.refit_every), nn.refit,
-                    nn.between, nn.amortised(its.refit_every));
+        std::printf("%6zu | %8.3f %8.3f %9.3f | %8.3f %8.3f %9.3f | %8.3f %8.3f %9.3f\n", n,
+                    gp.refit, gp.between, gp.amortised(bo.refit_every), wl.refit, wl.between,
+                    wl.amortised(bo.refit_every), nn.refit, nn.between,
+                    nn.amortised(its.refit_every));
         std::fflush(stdout);
     }
     return 0;

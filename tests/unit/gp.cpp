@@ -227,7 +227,7 @@ TEST_CASE("kernels: Gram gradients agree with central differences, composites in
     check_kernel_gradients(sg::scaled(sg::rbf({.cols = cont}) * sg::hamming({.cols = cat}), 1.7), x);
 }
 
-TEST_CASE("kernels: Gram matrices are positive semi-definite; bad shapes are rejected") {
+TEST_CASE("kernels: Gram matrices are positive semi-definite, bad shapes are rejected") {
     nascent::rng gen(3);
     const MatrixXd x = mixed_data(gen, 40);
     const sg::columns cont{.first = 0, .count = 3};

@@ -1,3 +1,4 @@
+#include "error_of.hpp"
 #include "test_data.hpp"
 
 #include <nascent/bench/nb201_objectives.hpp>
@@ -39,15 +40,7 @@ struct conv_vs_skip {
 };
 const nascent::pareto::objectives conv_skip{{"conv", direction::maximise}, {"skip", direction::maximise}};
 
-template <class R>
-std::string error_of(R&& call) {
-    try {
-        call();
-    } catch (const std::invalid_argument& e) {
-        return e.what();
-    }
-    return "no error";
-}
+using nascent::test::error_of;
 } // namespace
 
 TEST_CASE("objectives and constraints: parsing and errors") {

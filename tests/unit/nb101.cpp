@@ -1,5 +1,6 @@
 // NAS-Bench-101: MD5, the cell space (pruning, validity, the official hash, text form, sampling,
 // mutation, neighbourhood), the exact cost model, encodings for predictors and the tables.
+#include "error_of.hpp"
 #include "test_data.hpp"
 
 #include <nascent/bench/nb101_table.hpp>
@@ -70,14 +71,7 @@ const nascent::io::csv_table& csv_zc() {
     return t;
 }
 
-std::string error_of(auto&& f) {
-    try {
-        f();
-    } catch (const std::invalid_argument& e) {
-        return e.what();
-    }
-    return "no error";
-}
+using nascent::test::error_of;
 
 bool contains(const std::string& text, std::string_view part) {
     return text.find(part) != std::string::npos;
@@ -763,7 +757,7 @@ std::string nb101_replace_once(std::string text, const std::string& from, const 
 
 TEST_CASE("nb101 table: bad files get one-line errors naming file, line and value") {
     const auto full = nb101_text("nb101/nb101_1k.csv", 1000);
-    SUBCASE("the intact file loads") { CHECK(nb101_load_error("ok.csv", full) == "no error"); }
+    SUBCASE("the intact file loads") { CHECK(nb101_load_error("ok.csv", full).empty()); }
     SUBCASE("wrong row count in the data directory") {
         const auto dir = std::filesystem::temp_directory_path() / "nascent_test_nb101_dir";
         std::filesystem::create_directories(dir / "nb101");
@@ -829,7 +823,7 @@ TEST_CASE("nb101 table: bad files get one-line errors naming file, line and valu
     }
     SUBCASE("accuracy-only file: intact, and a bad row") {
         const auto acc = nb101_text("nb101/nb101_20k_acc.csv", 20001);
-        CHECK(nb101_load_error("acc_ok.csv", acc, false) == "no error");
+        CHECK(nb101_load_error("acc_ok.csv", acc, false).empty());
         const auto what = nb101_load_error("acc_bad.csv", nb101_replace_once(acc, ",8555530,", ",-5,"), false);
         CHECK(contains(what, "acc_bad.csv:2: column 'params': expected an integer in [1, 1000000000000], got '-5'"));
         CHECK(contains(nb101_load_error("acc_graph.csv", acc, true), "acc_graph.csv:1: missing column 'num_vertices'"));

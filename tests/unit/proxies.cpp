@@ -2,6 +2,7 @@
 // gradients, the exactness of synflow's rescaling and GraSP's forward-over-reverse pass, and
 // agreement with NASLib's published synflow scores.
 
+#include "error_of.hpp"
 #include "test_data.hpp"
 
 #include <nascent/eval/proxies.hpp>
@@ -30,14 +31,10 @@ using t::variable;
 
 constexpr double inf = std::numeric_limits<double>::infinity();
 
+// Proxies also report std::runtime_error (no data, a wrong network): any exception's message.
 template <class F>
 std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const std::exception& e) {
-        return e.what();
-    }
-    return "";
+    return nascent::test::error_of<std::exception>(std::forward<F>(f));
 }
 
 bool contains(const std::string& text, const std::string& part) {
@@ -146,7 +143,7 @@ TEST_CASE("synflow: the closed form of a positive two-layer network") {
     CHECK(contains(error_of([&] { (void)ev::synflow(net, {}); }), "sample shape []"));
 }
 
-TEST_CASE("synflow: a cell whose output gets only `none` edges scores log 0; an identity cell adds nothing") {
+TEST_CASE("synflow: a cell whose output gets only `none` edges scores log 0, an identity cell adds nothing") {
     // Output node fed by none edges only: the network's output is its bias, no weight matters.
     const auto dead = nb201::space::parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|none~0|none~1|none~2|");
     CHECK(ev::nb201_proxies(dead, {.data_dependent = false}).synflow == -inf);
@@ -252,7 +249,7 @@ TEST_CASE("synflow's batch norms are exact identities, and everything is put bac
     }
 }
 
-TEST_CASE("nwot: the kernel counts agreeing ReLU codes; log|det| has the closed form; equal codes give -inf") {
+TEST_CASE("nwot: the kernel counts agreeing ReLU codes, log|det| has the closed form, equal codes give -inf") {
     // Two samples over 10 units, 3 codes differing: K = [[10, 7], [7, 10]], det = 3 * (20 - 3).
     ev::detail::hamming_kernel two(2);
     ndarray x({2, 10}, 1.0F);

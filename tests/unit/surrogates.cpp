@@ -3,15 +3,16 @@
 // exact reproducibility, and every bad input the issue lists (zero points, duplicates, constant
 // and NaN targets).
 
+#include "error_of.hpp"
 #include "test_data.hpp"
 
 #include <nascent/bench/nb201_zc.hpp>
 #include <nascent/core/stats.hpp>
+#include <nascent/exec/runner.hpp>
+#include <nascent/exec/sequential.hpp>
 #include <nascent/space/encodings.hpp>
 #include <nascent/space/nb101.hpp>
 #include <nascent/space/nb201.hpp>
-#include <nascent/exec/runner.hpp>
-#include <nascent/exec/sequential.hpp>
 #include <nascent/strategy/bananas.hpp>
 #include <nascent/strategy/model_based.hpp>
 #include <nascent/strategy/random_search.hpp>
@@ -60,13 +61,15 @@ split nb201_split(std::size_t train, std::size_t test, std::uint64_t seed) {
     const auto& table = nascent::test::nb201();
     nascent::rng gen(seed);
     std::vector<std::uint64_t> order(table.size());
-    for (std::uint64_t i = 0; i < order.size(); ++i) order[i] = i;
+    for (std::uint64_t i = 0; i < order.size(); ++i)
+        order[i] = i;
     nascent::shuffle(order.begin(), order.end(), gen);
     split s;
     for (const auto index : order) {
         const auto acc = table.accuracy(index, nascent::bench::nb201_dataset::cifar10,
                                         nascent::bench::nb201_metric::valid_200);
-        if (!acc) continue;
+        if (!acc)
+            continue;
         if (s.train.size() < train) {
             s.train.push_back(table.cell_at(index));
             s.train_y.push_back(-std::log(100.0 - *acc));
@@ -81,18 +84,12 @@ split nb201_split(std::size_t train, std::size_t test, std::uint64_t seed) {
 template <class Model>
 double kendall_on(const Model& model, const split& s) {
     std::vector<double> mean;
-    for (const auto& p : model.predict_many(std::span<const cell>(s.test))) mean.push_back(p.mean);
+    for (const auto& p : model.predict_many(std::span<const cell>(s.test)))
+        mean.push_back(p.mean);
     return nascent::kendall_tau(mean, s.test_acc);
 }
 
-std::string error_of(auto&& f) {
-    try {
-        f();
-    } catch (const std::invalid_argument& e) {
-        return e.what();
-    }
-    return "(no exception)";
-}
+using nascent::test::error_of;
 
 } // namespace
 
@@ -127,7 +124,8 @@ TEST_CASE("propagate: forward is the per-graph product, gradient matches finite 
             for (std::size_t i = 0; i < 3; ++i)
                 for (std::size_t f = 0; f < 4; ++f) {
                     double v = 0;
-                    for (std::size_t j = 0; j < 3; ++j) v += mix[(b * 3 + i) * 3 + j] * x[(b * 3 + j) * 4 + f];
+                    for (std::size_t j = 0; j < 3; ++j)
+                        v += mix[(b * 3 + i) * 3 + j] * x[(b * 3 + j) * 4 + f];
                     loss += weights[(b * 3 + i) * 4 + f] * v;
                 }
         return loss;
@@ -142,7 +140,8 @@ TEST_CASE("propagate: forward is the per-graph product, gradient matches finite 
     }
     y.backward(weights);
     std::vector<double> xd(x0.size());
-    for (std::size_t i = 0; i < xd.size(); ++i) xd[i] = x0[i];
+    for (std::size_t i = 0; i < xd.size(); ++i)
+        xd[i] = x0[i];
     double worst = 0;
     for (std::size_t i = 0; i < xd.size(); ++i) {
         auto up = xd;
@@ -153,10 +152,11 @@ TEST_CASE("propagate: forward is the per-graph product, gradient matches finite 
         worst = std::max(worst, std::abs(numeric - x.grad()[i]));
     }
     CHECK(worst < 1e-4);
-    CHECK_THROWS_AS((void)t::propagate(mix, t::variable(t::ndarray({5, 4}))), std::invalid_argument);
+    CHECK_THROWS_AS((void)t::propagate(mix, t::variable(t::ndarray({5, 4}))),
+                    std::invalid_argument);
 }
 
-TEST_CASE("nb101_graph: the pruned cell with op labels; isomorphic cells share WL features") {
+TEST_CASE("nb101_graph: the pruned cell with op labels, isomorphic cells share WL features") {
     using namespace nascent;
     // input -> conv3 -> output and input -> maxpool -> output, written in two vertex orders.
     const auto a = nb101::parse("0110000100010000:input|conv3x3-bn-relu|maxpool3x3|output");
@@ -195,7 +195,8 @@ TEST_CASE("gcn with members > 1: the spread is a variance") {
     gcn model({}, {.hidden = 16, .epochs = 40, .members = 3});
     model.fit(s.train, s.train_y);
     std::size_t positive = 0;
-    for (const auto& p : model.predict_many(std::span<const cell>(s.test))) positive += p.variance > 0 ? 1 : 0;
+    for (const auto& p : model.predict_many(std::span<const cell>(s.test)))
+        positive += p.variance > 0 ? 1 : 0;
     CHECK(positive == s.test.size());
 }
 
@@ -220,7 +221,8 @@ TEST_CASE("neural predictors: zero points, mismatched sizes and NaN targets are 
     CHECK(error_of([&] { g.fit(none, no_y); }).find("zero points") != std::string::npos);
     CHECK(error_of([&] { e.fit(none, no_y); }).find("zero points") != std::string::npos);
     const std::vector<double> short_y(s.train_y.begin(), s.train_y.begin() + 5);
-    CHECK(error_of([&] { g.fit(s.train, short_y); }).find("10 architectures but 5 targets") != std::string::npos);
+    CHECK(error_of([&] { g.fit(s.train, short_y); }).find("10 architectures but 5 targets") !=
+          std::string::npos);
     auto with_nan = s.train_y;
     with_nan[3] = std::numeric_limits<double>::quiet_NaN();
     CHECK(error_of([&] { g.fit(s.train, with_nan); }).find("target 3") != std::string::npos);
@@ -268,43 +270,52 @@ TEST_CASE("neural predictors: constant targets are predicted exactly, duplicates
 
 TEST_CASE("top_of_pool: the best-scoring distinct draws, reproducible from the generator") {
     const nascent::nb201::space space;
-    auto score = [](const cell& c) { return static_cast<double>(nascent::nb201::space::id(c) % 1000); };
-    const nascent::strategy::top_of_pool pick{.sample = [space](nascent::rng& g) { return space.sample(g); },
-                                              .score = score,
-                                              .pool = 200,
-                                              .count = 5};
+    auto score = [](const cell& c) {
+        return static_cast<double>(nascent::nb201::space::id(c) % 1000);
+    };
+    const nascent::strategy::top_of_pool pick{
+        .sample = [space](nascent::rng& g) { return space.sample(g); },
+        .score = score,
+        .pool = 200,
+        .count = 5};
     nascent::rng a(1);
     nascent::rng b(1);
     const auto first = pick(a);
     REQUIRE(first.size() == 5);
     CHECK(first == pick(b));
-    for (std::size_t i = 1; i < first.size(); ++i) CHECK(score(first[i - 1]) >= score(first[i]));
+    for (std::size_t i = 1; i < first.size(); ++i)
+        CHECK(score(first[i - 1]) >= score(first[i]));
     // The top of the pool: no other draw of the same 200 scores higher than the fifth.
     nascent::rng c(1);
     std::vector<cell> drawn;
     while (drawn.size() < 200) {
         const auto x = space.sample(c);
-        if (std::ranges::find(drawn, x) == drawn.end()) drawn.push_back(x);
+        if (std::ranges::find(drawn, x) == drawn.end())
+            drawn.push_back(x);
     }
     std::size_t better = 0;
-    for (const auto& x : drawn) better += score(x) > score(first.back()) ? 1 : 0;
+    for (const auto& x : drawn)
+        better += score(x) > score(first.back()) ? 1 : 0;
     CHECK(better == 4);
     auto too_small = pick;
     too_small.pool = 3; // fewer than count
     CHECK_THROWS_AS((void)too_small(a), std::invalid_argument);
 }
 
-TEST_CASE("warm_started: designs first, then the inner strategy; tells reach the inner strategy") {
+TEST_CASE("warm_started: designs first, then the inner strategy, tells reach the inner strategy") {
     const nascent::nb201::space space;
     const auto& table = nascent::test::nb201();
     // Published synflow scores (data/zc): the warm start's designs are the pool's top scores.
-    const auto zc = nascent::bench::nb201_zc_scores::load(nascent::test::data_dir(), "cifar10", "synflow");
+    const auto zc =
+        nascent::bench::nb201_zc_scores::load(nascent::test::data_dir(), "cifar10", "synflow");
     REQUIRE(zc.entries().size() == 724);
     std::vector<cell> scored;
-    for (const auto& e : zc.entries()) scored.push_back(table.cell_at(e.index));
+    for (const auto& e : zc.entries())
+        scored.push_back(table.cell_at(e.index));
     auto score = [&](const cell& c) {
         for (const auto& e : zc.entries())
-            if (e.index == table.index_of(c)) return e.score;
+            if (e.index == table.index_of(c))
+                return e.score;
         return std::nan("");
     };
     const nascent::strategy::top_of_pool designs{
@@ -316,13 +327,15 @@ TEST_CASE("warm_started: designs first, then the inner strategy; tells reach the
     static_assert(nascent::Strategy<decltype(warm)>);
     nascent::rng gen(9);
     std::vector<cell> asked;
-    for (int i = 0; i < 5; ++i) asked.push_back(warm.ask(gen));
+    for (int i = 0; i < 5; ++i)
+        asked.push_back(warm.ask(gen));
     REQUIRE(warm.designs().size() == 3);
     CHECK(std::vector<cell>(asked.begin(), asked.begin() + 3) == warm.designs());
     CHECK(score(asked[0]) >= score(asked[1]));
     CHECK(score(asked[1]) >= score(asked[2]));
     CHECK(error_of([] {
-              (void)nascent::bench::nb201_zc_scores::load(nascent::test::data_dir(), "cifar10", "no_such_proxy");
+              (void)nascent::bench::nb201_zc_scores::load(nascent::test::data_dir(), "cifar10",
+                                                          "no_such_proxy");
           }).find("valid: ") != std::string::npos);
 }
 
@@ -339,7 +352,8 @@ TEST_CASE("gp optimise_on_at_most: hyper-parameters from a subset, then every po
     fixed.fit(s.train, s.train_y);
     for (const auto& c : s.test) {
         CHECK(fixed.predict(c).mean == doctest::Approx(capped.predict(c).mean).epsilon(1e-9));
-        CHECK(fixed.predict(c).variance == doctest::Approx(capped.predict(c).variance).epsilon(1e-9));
+        CHECK(fixed.predict(c).variance ==
+              doctest::Approx(capped.predict(c).variance).epsilon(1e-9));
     }
     // A cap at or above n changes nothing.
     hamming_gp uncapped(sg::hamming{});
@@ -353,7 +367,8 @@ TEST_CASE("model-based search: between refits a GP takes each observation by its
     using wl_gp = sg::gp<sg::wl_kernel, sg::wl_feature_map<nascent::nb201::space>>;
     const auto& table = nascent::test::nb201();
     const auto evaluator = table.evaluator({.dataset = "cifar10", .reward = "valid_acc@12"});
-    auto bo = nascent::strategy::bayesian_optimisation(nascent::nb201::space{}, wl_gp(sg::wl_kernel{}));
+    auto bo =
+        nascent::strategy::bayesian_optimisation(nascent::nb201::space{}, wl_gp(sg::wl_kernel{}));
     nascent::rng gen(3);
     std::vector<cell> xs;
     std::vector<double> ys;
@@ -371,7 +386,8 @@ TEST_CASE("model-based search: between refits a GP takes each observation by its
     full.set_hyperparameters(bo.model().hyperparameters());
     full.fit(xs, ys);
     for (std::size_t i = 0; i < xs.size(); i += 3) {
-        CHECK(bo.model().predict(xs[i]).mean == doctest::Approx(full.predict(xs[i]).mean).epsilon(1e-9));
+        CHECK(bo.model().predict(xs[i]).mean ==
+              doctest::Approx(full.predict(xs[i]).mean).epsilon(1e-9));
     }
 }
 
@@ -382,16 +398,21 @@ TEST_CASE("bayesian_optimisation and bananas beat random search on NB201 at budg
     const nascent::nb201::space space;
     const nascent::run_options options{.budget = 40, .runs = 12, .seed = 5};
     auto mean_test = [&](const auto& strategy) {
-        const auto runs = nascent::run_protocol(space, strategy, evaluator, options, nascent::exec::sequential_executor{});
+        const auto runs = nascent::run_protocol(space, strategy, evaluator, options,
+                                                nascent::exec::sequential_executor{});
         double sum = 0;
-        for (const auto& r : runs) sum += r.best_report;
+        for (const auto& r : runs)
+            sum += r.best_report;
         return sum / static_cast<double>(runs.size());
     };
     using wl_gp = sg::gp<sg::wl_kernel, sg::wl_feature_map<nascent::nb201::space>>;
     const double random = mean_test(nascent::strategy::random_search{space});
-    const double bo = mean_test(nascent::strategy::bayesian_optimisation(space, wl_gp(sg::wl_kernel{})));
-    const double bananas = mean_test(nascent::strategy::bananas(space, path_encoder{}, {.ensemble = {.epochs = 50}}));
-    MESSAGE("budget 40, 12 runs: random " << random << ", BO (WL GP) " << bo << ", BANANAS " << bananas);
+    const double bo =
+        mean_test(nascent::strategy::bayesian_optimisation(space, wl_gp(sg::wl_kernel{})));
+    const double bananas =
+        mean_test(nascent::strategy::bananas(space, path_encoder{}, {.ensemble = {.epochs = 50}}));
+    MESSAGE("budget 40, 12 runs: random " << random << ", BO (WL GP) " << bo << ", BANANAS "
+                                          << bananas);
     CHECK(bo > random + 0.1);
     CHECK(bananas > random + 0.1);
 }

@@ -808,7 +808,7 @@ TEST_CASE("autograd: shared inputs, accumulation across backward calls, zero_gra
     CHECK(x.grad() == ndarray({3}, 0.0F)); // zeros when nothing arrived
 }
 
-TEST_CASE("autograd: leaves without requires_grad get no gradient; intermediates only on request") {
+TEST_CASE("autograd: leaves without requires_grad get no gradient, intermediates only on request") {
     const variable data(ndarray({2, 2}, 1.0F));
     const variable w(ndarray({2, 2}, 2.0F), true);
     const auto h = data * w;
@@ -1181,7 +1181,7 @@ TEST_CASE("sgd: momentum, nesterov and weight decay follow torch.optim.SGD") {
     }
 }
 
-TEST_CASE("sgd: parameters without a gradient are left alone; bad options are named") {
+TEST_CASE("sgd: parameters without a gradient are left alone, bad options are named") {
     const variable used(ndarray({1}, 1.0F), true), unused(ndarray({1}, 1.0F), true);
     t::optim::sgd opt({used, unused}, {.lr = 0.1, .weight_decay = 0.5});
     t::sum(used * 3.0F).backward();
@@ -1197,7 +1197,7 @@ TEST_CASE("sgd: parameters without a gradient are left alone; bad options are na
                    "parameter 0 is not a leaf"));
 }
 
-TEST_CASE("cosine schedule with warmup; gradient clipping") {
+TEST_CASE("cosine schedule with warmup, gradient clipping") {
     const t::optim::cosine_schedule s(
         {.base_lr = 0.1, .total_steps = 110, .warmup_steps = 10, .min_lr = 0.0});
     CHECK(s.lr(0) == doctest::Approx(0.01));

@@ -2,6 +2,8 @@
 // files and on Debian's dataset-fashion-mnist), a small CNN that reaches >= 85 % test accuracy
 // in a few hundred SGD steps, and bit-identical losses for a fixed seed.
 
+#include "error_of.hpp"
+
 #include <nascent/core/rng.hpp>
 #include <nascent/tensor/autograd.hpp>
 #include <nascent/tensor/fashion_mnist.hpp>
@@ -102,15 +104,7 @@ void write_small_set(const std::filesystem::path& dir) {
     write_gz(dir / "t10k-labels-idx1-ubyte.gz", idx_labels(5));
 }
 
-template <class F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const std::invalid_argument& e) {
-        return e.what();
-    }
-    return "";
-}
+using nascent::test::error_of;
 
 bool contains(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;

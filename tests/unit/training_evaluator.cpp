@@ -230,7 +230,7 @@ TEST_CASE("training evaluator: the same seed gives the same metrics, for any thr
     check_same_metrics(trainer.evaluate(cheap_cell), a);
 }
 
-TEST_CASE("training evaluator: fidelities are epochs; an unknown one is a failed evaluation") {
+TEST_CASE("training evaluator: fidelities are epochs, an unknown one is a failed evaluation") {
     const eval::training_evaluator trainer(tiny({1, 2}), grey_data());
     CHECK(trainer.fidelities() == std::vector<double>{1, 2});
     const auto one = trainer.evaluate(cheap_cell, 1);
@@ -245,7 +245,7 @@ TEST_CASE("training evaluator: fidelities are epochs; an unknown one is a failed
     CHECK(trainer.evaluate(cheap_cell, 1.5).reason == "unknown fidelity");
 }
 
-TEST_CASE("training evaluator: NB101 cells train too; bad cells and options are rejected") {
+TEST_CASE("training evaluator: NB101 cells train too, bad cells and options are rejected") {
     auto options = tiny();
     options.channels = 16;
     const eval::training_evaluator trainer(options, grey_data());

@@ -34,19 +34,23 @@ public:
         if (!column || proxy == "index" || proxy == "arch" || proxy == "val_acc") {
             std::string valid;
             for (const auto name : csv.header()) {
-                if (name == "index" || name == "arch" || name == "val_acc") continue;
+                if (name == "index" || name == "arch" || name == "val_acc")
+                    continue;
                 valid += (valid.empty() ? "" : ", ") + std::string(name);
             }
-            throw std::invalid_argument(csv.path() + ": no proxy '" + std::string(proxy) + "' (valid: " + valid + ")");
+            throw std::invalid_argument(csv.path() + ": no proxy '" + std::string(proxy) +
+                                        "' (valid: " + valid + ")");
         }
         nb201_zc_scores out;
         out.m_proxy = std::string(proxy);
         const auto index_column = csv.column("index");
         for (std::size_t r = 0; r < csv.rows(); ++r) {
-            const auto index = static_cast<std::uint32_t>(csv.integer(r, index_column, 0, nb201::num_cells - 1));
+            const auto index =
+                static_cast<std::uint32_t>(csv.integer(r, index_column, 0, nb201::num_cells - 1));
             out.m_entries.push_back({index, csv.number(r, *column).value_or(std::nan(""))});
         }
-        if (out.m_entries.empty()) throw std::invalid_argument(csv.path() + ": no rows");
+        if (out.m_entries.empty())
+            throw std::invalid_argument(csv.path() + ": no rows");
         return out;
     }
 

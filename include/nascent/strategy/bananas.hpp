@@ -30,16 +30,18 @@ struct bananas_options {
 template <SearchSpace S, class Encoder>
 [[nodiscard]] auto bananas(S space, Encoder encoder, const bananas_options& options = {}) {
     using model = surrogate::mlp_ensemble<genotype_t<S>, Encoder>;
-    return model_based_search<S, model>(std::move(space), model(std::move(encoder), options.ensemble), options.search);
+    return model_based_search<S, model>(
+        std::move(space), model(std::move(encoder), options.ensemble), options.search);
 }
 
-inline constexpr model_based_options bayesian_optimisation_defaults{.acq = acquisition::expected_improvement,
-                                                                    .refit_every = 10};
+inline constexpr model_based_options bayesian_optimisation_defaults{
+    .acq = acquisition::expected_improvement, .refit_every = 10};
 
 template <SearchSpace S, class Model>
-    requires Surrogate<Model, genotype_t<S>>
-[[nodiscard]] auto bayesian_optimisation(S space, Model model,
-                                         const model_based_options& options = bayesian_optimisation_defaults) {
+requires Surrogate<Model, genotype_t<S>>
+[[nodiscard]] auto
+bayesian_optimisation(S space, Model model,
+                      const model_based_options& options = bayesian_optimisation_defaults) {
     return model_based_search<S, Model>(std::move(space), std::move(model), options);
 }
 

@@ -35,7 +35,8 @@ class warm_started {
 public:
     using genotype = genotype_t<Inner>;
 
-    warm_started(Inner inner, Designs designs) : m_inner(std::move(inner)), m_designs(std::move(designs)) {}
+    warm_started(Inner inner, Designs designs)
+        : m_inner(std::move(inner)), m_designs(std::move(designs)) {}
 
     template <RandomGenerator G>
     [[nodiscard]] genotype ask(G& gen) {
@@ -43,7 +44,8 @@ public:
             m_queue = m_designs(gen);
             m_drawn = true;
         }
-        if (m_next < m_queue.size()) return m_queue[m_next++];
+        if (m_next < m_queue.size())
+            return m_queue[m_next++];
         return m_inner.ask(gen);
     }
 
@@ -76,21 +78,27 @@ struct top_of_pool {
     [[nodiscard]] auto operator()(G& gen) const {
         using genotype = std::decay_t<std::invoke_result_t<const Sample&, G&>>;
         if (count == 0 || pool < count) {
-            throw std::invalid_argument("top_of_pool: need 1 <= count <= pool, got count " + std::to_string(count) +
-                                        " and pool " + std::to_string(pool));
+            throw std::invalid_argument("top_of_pool: need 1 <= count <= pool, got count " +
+                                        std::to_string(count) + " and pool " +
+                                        std::to_string(pool));
         }
         std::vector<std::pair<double, genotype>> scored;
         scored.reserve(pool);
-        for (std::size_t tries = 0; scored.size() < pool && tries < pool * attempts_per_member; ++tries) {
+        for (std::size_t tries = 0; scored.size() < pool && tries < pool * attempts_per_member;
+             ++tries) {
             genotype g = sample(gen);
-            if (std::ranges::any_of(scored, [&](const auto& s) { return s.second == g; })) continue;
+            if (std::ranges::any_of(scored, [&](const auto& s) { return s.second == g; }))
+                continue;
             const double s = static_cast<double>(score(g));
-            scored.emplace_back(std::isnan(s) ? -std::numeric_limits<double>::infinity() : s, std::move(g));
+            scored.emplace_back(std::isnan(s) ? -std::numeric_limits<double>::infinity() : s,
+                                std::move(g));
         }
         // Stable: equal scores keep their draw order, so the result depends on the seed only.
-        std::ranges::stable_sort(scored, [](const auto& a, const auto& b) { return a.first > b.first; });
+        std::ranges::stable_sort(scored,
+                                 [](const auto& a, const auto& b) { return a.first > b.first; });
         std::vector<genotype> out;
-        for (std::size_t i = 0; i < std::min(count, scored.size()); ++i) out.push_back(std::move(scored[i].second));
+        for (std::size_t i = 0; i < std::min(count, scored.size()); ++i)
+            out.push_back(std::move(scored[i].second));
         return out;
     }
 };

@@ -31,24 +31,26 @@ struct augmented_encoder {
     Extra extra;
 
     template <class G>
-        requires std::invocable<const Base&, const G&> && std::invocable<const Extra&, const G&>
+    requires std::invocable<const Base&, const G&> && std::invocable<const Extra&, const G&>
     [[nodiscard]] std::vector<double> operator()(const G& g) const {
         std::vector<double> out;
-        for (const auto v : base(g)) out.push_back(static_cast<double>(v));
-        for (const auto v : extra(g)) out.push_back(static_cast<double>(v));
+        for (const auto v : base(g))
+            out.push_back(static_cast<double>(v));
+        for (const auto v : extra(g))
+            out.push_back(static_cast<double>(v));
         return out;
     }
 };
 
 template <class E>
 struct metric_features {
-    const E* evaluator = nullptr;         ///< not owned; must outlive the features
-    std::vector<std::string> names;       ///< metrics read, in this order
-    std::optional<double> fidelity{};     ///< evaluate at this fidelity (learning-curve features)
-    bool log = false;                     ///< log of each value (counts such as params, FLOPs)
+    const E* evaluator = nullptr;     ///< not owned; must outlive the features
+    std::vector<std::string> names;   ///< metrics read, in this order
+    std::optional<double> fidelity{}; ///< evaluate at this fidelity (learning-curve features)
+    bool log = false;                 ///< log of each value (counts such as params, FLOPs)
 
     template <class G>
-        requires Evaluator<E, G>
+    requires Evaluator<E, G>
     [[nodiscard]] std::vector<double> operator()(const G& g) const {
         const evaluation e = evaluate(g);
         std::vector<double> out;
@@ -65,7 +67,8 @@ private:
     template <class G>
     [[nodiscard]] evaluation evaluate(const G& g) const {
         if constexpr (MultiFidelityEvaluator<E, G>) {
-            if (fidelity) return evaluator->evaluate(g, *fidelity);
+            if (fidelity)
+                return evaluator->evaluate(g, *fidelity);
         }
         return evaluator->evaluate(g);
     }

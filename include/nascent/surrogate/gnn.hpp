@@ -48,12 +48,14 @@ namespace nascent::surrogate {
 template <class Space>
 struct cell_graph_map {
     cell_graph_options graph = {};
-    [[nodiscard]] labelled_graph operator()(const genotype_t<Space>& cell) const { return cell_graph<Space>(cell, graph); }
+    [[nodiscard]] labelled_graph operator()(const genotype_t<Space>& cell) const {
+        return cell_graph<Space>(cell, graph);
+    }
 };
 
 struct gnn_options {
-    std::size_t layers = 3;    ///< graph convolutions
-    std::size_t hidden = 64;   ///< width of the node states and of the head
+    std::size_t layers = 3;  ///< graph convolutions
+    std::size_t hidden = 64; ///< width of the node states and of the head
     std::size_t epochs = 300;
     std::size_t batch = 32;
     double lr = 3e-3;
@@ -67,13 +69,15 @@ class gnn_predictor {
 public:
     explicit gnn_predictor(GraphMap graph_map = {}, gnn_options options = {})
         : m_graph_map(std::move(graph_map)), m_options(options) {
-        if (options.layers == 0 || options.hidden == 0 || options.epochs == 0 || options.batch == 0 ||
-            options.members == 0) {
-            throw std::invalid_argument("gnn_predictor: layers, hidden, epochs, batch and members must be >= 1");
+        if (options.layers == 0 || options.hidden == 0 || options.epochs == 0 ||
+            options.batch == 0 || options.members == 0) {
+            throw std::invalid_argument(
+                "gnn_predictor: layers, hidden, epochs, batch and members must be >= 1");
         }
         if (!(options.lr > 0) || !(options.weight_decay >= 0)) {
-            throw std::invalid_argument("gnn_predictor: lr must be > 0 and weight_decay >= 0, got " +
-                                        std::to_string(options.lr) + " and " + std::to_string(options.weight_decay));
+            throw std::invalid_argument(
+                "gnn_predictor: lr must be > 0 and weight_decay >= 0, got " +
+                std::to_string(options.lr) + " and " + std::to_string(options.weight_decay));
         }
     }
 
@@ -89,14 +93,19 @@ public:
         m_vocabulary.clear();
         std::vector<labelled_graph> graphs;
         graphs.reserve(n);
-        for (const auto& x : xs) graphs.push_back(m_graph_map(x));
-        for (const auto& g : graphs) m_vocabulary.insert(m_vocabulary.end(), g.labels.begin(), g.labels.end());
+        for (const auto& x : xs)
+            graphs.push_back(m_graph_map(x));
+        for (const auto& g : graphs)
+            m_vocabulary.insert(m_vocabulary.end(), g.labels.begin(), g.labels.end());
         std::ranges::sort(m_vocabulary);
-        m_vocabulary.erase(std::unique(m_vocabulary.begin(), m_vocabulary.end()), m_vocabulary.end());
-        if (!(m_scale > 0)) return; // constant targets: predict the constant
+        m_vocabulary.erase(std::unique(m_vocabulary.begin(), m_vocabulary.end()),
+                           m_vocabulary.end());
+        if (!(m_scale > 0))
+            return; // constant targets: predict the constant
 
         std::vector<float> targets(n);
-        for (std::size_t i = 0; i < n; ++i) targets[i] = static_cast<float>((ys[i] - m_mean) / m_scale);
+        for (std::size_t i = 0; i < n; ++i)
+            targets[i] = static_cast<float>((ys[i] - m_mean) / m_scale);
         std::vector<std::shared_ptr<network>> members(m_options.members);
         detail::train_members(m_options.members, [&](std::size_t k) {
             rng gen(derive_seed(m_options.seed, k));
@@ -105,12 +114,15 @@ public:
         m_members = std::move(members);
     }
 
-    [[nodiscard]] prediction predict(const G& g) const { return predict_many(std::span<const G>(&g, 1)).front(); }
+    [[nodiscard]] prediction predict(const G& g) const {
+        return predict_many(std::span<const G>(&g, 1)).front();
+    }
 
     /// Predictions for many architectures, batch by batch.
     [[nodiscard]] std::vector<prediction> predict_many(std::span<const G> gs) const {
         std::vector<prediction> out(gs.size(), prediction{m_mean, 0.0});
-        if (m_members.empty() || gs.empty()) return out;
+        if (m_members.empty() || gs.empty())
+            return out;
         tensor::no_grad_guard guard;
         std::vector<double> sum(gs.size(), 0.0);
         std::vector<double> sum2(gs.size(), 0.0);
@@ -119,7 +131,8 @@ public:
             const std::size_t count = std::min(chunk, gs.size() - start);
             std::vector<labelled_graph> graphs;
             graphs.reserve(count);
-            for (std::size_t i = 0; i < count; ++i) graphs.push_back(m_graph_map(gs[start + i]));
+            for (std::size_t i = 0; i < count; ++i)
+                graphs.push_back(m_graph_map(gs[start + i]));
             const auto batch = make_batch(graphs, all_indices(count));
             for (const auto& net : m_members) {
                 const auto y = net->score(batch).value();
@@ -142,7 +155,8 @@ public:
     /// with non-constant targets.
     [[nodiscard]] std::vector<float> embed(const G& g) const {
         if (m_members.empty()) {
-            throw std::invalid_argument("gnn_predictor::embed: not fitted (or fitted on constant targets)");
+            throw std::invalid_argument(
+                "gnn_predictor::embed: not fitted (or fitted on constant targets)");
         }
         tensor::no_grad_guard guard;
         const std::vector<labelled_graph> graphs{m_graph_map(g)};
@@ -169,10 +183,14 @@ private:
                 m_along.push_back(std::make_shared<nn::linear>(
                     nn::linear_options{.in_features = width, .out_features = o.hidden}, gen));
                 m_against.push_back(std::make_shared<nn::linear>(
-                    nn::linear_options{.in_features = width, .out_features = o.hidden, .bias = false}, gen));
+                    nn::linear_options{
+                        .in_features = width, .out_features = o.hidden, .bias = false},
+                    gen));
             }
-            m_head_hidden = std::make_shared<nn::linear>(nn::linear_options{.in_features = o.hidden, .out_features = o.hidden}, gen);
-            m_head_out = std::make_shared<nn::linear>(nn::linear_options{.in_features = o.hidden, .out_features = 1}, gen);
+            m_head_hidden = std::make_shared<nn::linear>(
+                nn::linear_options{.in_features = o.hidden, .out_features = o.hidden}, gen);
+            m_head_out = std::make_shared<nn::linear>(
+                nn::linear_options{.in_features = o.hidden, .out_features = 1}, gen);
         }
 
         [[nodiscard]] tensor::variable embed(const graph_batch& b) const {
@@ -189,10 +207,13 @@ private:
         [[nodiscard]] std::vector<tensor::variable> parameters() const {
             std::vector<tensor::variable> out;
             auto take = [&out](const auto& layer) {
-                for (auto& p : layer->parameters()) out.push_back(p);
+                for (auto& p : layer->parameters())
+                    out.push_back(p);
             };
-            for (const auto& l : m_along) take(l);
-            for (const auto& l : m_against) take(l);
+            for (const auto& l : m_along)
+                take(l);
+            for (const auto& l : m_against)
+                take(l);
             take(m_head_hidden);
             take(m_head_out);
             return out;
@@ -215,10 +236,12 @@ private:
                                          const std::vector<std::size_t>& which) const {
         const std::size_t b = which.size();
         std::size_t n = 1;
-        for (const auto i : which) n = std::max(n, graphs[i].size());
+        for (const auto i : which)
+            n = std::max(n, graphs[i].size());
         const std::size_t d = m_vocabulary.size();
         tensor::ndarray features({b * n, d});
-        graph_batch out{{}, tensor::ndarray({b, n, n}), tensor::ndarray({b, n, n}), tensor::ndarray({b, 1, n})};
+        graph_batch out{
+            {}, tensor::ndarray({b, n, n}), tensor::ndarray({b, n, n}), tensor::ndarray({b, 1, n})};
         std::vector<std::size_t> in_degree(n);
         std::vector<std::size_t> out_degree(n);
         for (std::size_t r = 0; r < b; ++r) {
@@ -227,7 +250,8 @@ private:
             for (std::size_t v = 0; v < nodes; ++v) {
                 const auto it = std::ranges::lower_bound(m_vocabulary, g.labels[v]);
                 if (it != m_vocabulary.end() && *it == g.labels[v]) {
-                    features[(r * n + v) * d + static_cast<std::size_t>(it - m_vocabulary.begin())] = 1.0F;
+                    features[(r * n + v) * d +
+                             static_cast<std::size_t>(it - m_vocabulary.begin())] = 1.0F;
                 }
                 out.pool[r * n + v] = 1.0F / static_cast<float>(nodes);
             }
@@ -252,10 +276,11 @@ private:
         return out;
     }
 
-    std::shared_ptr<network> train_member(const std::vector<labelled_graph>& graphs, const std::vector<float>& targets,
-                                          rng& gen) const {
+    std::shared_ptr<network> train_member(const std::vector<labelled_graph>& graphs,
+                                          const std::vector<float>& targets, rng& gen) const {
         auto net = std::make_shared<network>(m_vocabulary.size(), m_options, gen);
-        tensor::optim::adam opt(net->parameters(), {.lr = m_options.lr, .weight_decay = m_options.weight_decay});
+        tensor::optim::adam opt(net->parameters(),
+                                {.lr = m_options.lr, .weight_decay = m_options.weight_decay});
         const std::size_t n = graphs.size();
         // Batches are built once per epoch order; the graphs themselves never change.
         auto order = all_indices(n);
@@ -263,12 +288,15 @@ private:
             nascent::shuffle(order.begin(), order.end(), gen);
             for (std::size_t start = 0; start < n; start += m_options.batch) {
                 const std::size_t count = std::min(m_options.batch, n - start);
-                const std::vector<std::size_t> which(order.begin() + static_cast<std::ptrdiff_t>(start),
-                                                     order.begin() + static_cast<std::ptrdiff_t>(start + count));
+                const std::vector<std::size_t> which(
+                    order.begin() + static_cast<std::ptrdiff_t>(start),
+                    order.begin() + static_cast<std::ptrdiff_t>(start + count));
                 tensor::ndarray y({count, 1});
-                for (std::size_t r = 0; r < count; ++r) y[r] = targets[which[r]];
+                for (std::size_t r = 0; r < count; ++r)
+                    y[r] = targets[which[r]];
                 opt.zero_grad();
-                const auto diff = tensor::sub(net->score(make_batch(graphs, which)), tensor::variable(std::move(y)));
+                const auto diff = tensor::sub(net->score(make_batch(graphs, which)),
+                                              tensor::variable(std::move(y)));
                 tensor::mean(tensor::mul(diff, diff)).backward();
                 opt.step();
             }

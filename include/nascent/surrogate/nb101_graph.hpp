@@ -22,7 +22,8 @@ namespace nascent::surrogate {
     }
     for (std::size_t from = 0; from < n; ++from) {
         for (std::size_t to = from + 1; to < n; ++to) {
-            if (cell.edge(from, to)) g.add_edge(static_cast<std::uint32_t>(from), static_cast<std::uint32_t>(to));
+            if (cell.edge(from, to))
+                g.add_edge(static_cast<std::uint32_t>(from), static_cast<std::uint32_t>(to));
         }
     }
     return g;

@@ -5,8 +5,8 @@
 #include <tbb/parallel_for.h>
 
 #include <cmath>
-#include <exception>
 #include <cstddef>
+#include <exception>
 #include <numeric>
 #include <span>
 #include <stdexcept>
@@ -18,15 +18,16 @@ namespace nascent::surrogate::detail {
 /// Throws std::invalid_argument, naming `who`, for no points, mismatched sizes or a non-finite
 /// target: a NaN would otherwise spread silently into every prediction.
 inline void check_training_data(std::size_t points, std::span<const double> ys, const char* who) {
-    if (points == 0) throw std::invalid_argument(std::string(who) + ": cannot fit on zero points");
+    if (points == 0)
+        throw std::invalid_argument(std::string(who) + ": cannot fit on zero points");
     if (points != ys.size()) {
-        throw std::invalid_argument(std::string(who) + ": " + std::to_string(points) + " architectures but " +
-                                    std::to_string(ys.size()) + " targets");
+        throw std::invalid_argument(std::string(who) + ": " + std::to_string(points) +
+                                    " architectures but " + std::to_string(ys.size()) + " targets");
     }
     for (std::size_t i = 0; i < ys.size(); ++i) {
         if (!std::isfinite(ys[i])) {
-            throw std::invalid_argument(std::string(who) + ": target " + std::to_string(i) + " is " +
-                                        std::to_string(ys[i]) + ", not a finite number");
+            throw std::invalid_argument(std::string(who) + ": target " + std::to_string(i) +
+                                        " is " + std::to_string(ys[i]) + ", not a finite number");
         }
     }
 }
@@ -40,7 +41,8 @@ struct standardisation {
         standardisation s;
         s.mean = std::accumulate(ys.begin(), ys.end(), 0.0) / static_cast<double>(ys.size());
         double var = 0;
-        for (const double y : ys) var += (y - s.mean) * (y - s.mean);
+        for (const double y : ys)
+            var += (y - s.mean) * (y - s.mean);
         s.scale = std::sqrt(var / static_cast<double>(ys.size()));
         return s;
     }
@@ -60,7 +62,8 @@ void train_members(std::size_t members, const Train& train) {
         }
     });
     for (const auto& e : errors) {
-        if (e) std::rethrow_exception(e);
+        if (e)
+            std::rethrow_exception(e);
     }
 }
 

@@ -21,8 +21,8 @@ namespace nascent::tensor {
     const shape_t& ms = mix.shape();
     const shape_t& xs = x.shape();
     if (ms.size() != 3 || xs.size() != 2 || xs[0] != ms[0] * ms[2]) {
-        detail::fail("propagate", "needs mix [B, m, n] and x [B * n, F], got " + to_string(ms) + " and " +
-                                      to_string(xs));
+        detail::fail("propagate", "needs mix [B, m, n] and x [B * n, F], got " + to_string(ms) +
+                                      " and " + to_string(xs));
     }
     const std::size_t graphs = ms[0];
     const std::size_t m = ms[1];
@@ -36,9 +36,11 @@ namespace nascent::tensor {
             float* o = out.data() + (b * m + i) * f;
             for (std::size_t j = 0; j < n; ++j) {
                 const float w = mix[(b * m + i) * n + j];
-                if (w == 0.0F) continue;
+                if (w == 0.0F)
+                    continue;
                 const float* in = x.value().data() + (b * n + j) * f;
-                for (std::size_t c = 0; c < f; ++c) o[c] += w * in[c];
+                for (std::size_t c = 0; c < f; ++c)
+                    o[c] += w * in[c];
             }
         }
     }
@@ -52,9 +54,11 @@ namespace nascent::tensor {
                     const float* gi = g + (b * m + i) * f;
                     for (std::size_t j = 0; j < n; ++j) {
                         const float w = mix[(b * m + i) * n + j];
-                        if (w == 0.0F) continue;
+                        if (w == 0.0F)
+                            continue;
                         float* dj = d.data() + (b * n + j) * f;
-                        for (std::size_t c = 0; c < f; ++c) dj[c] += w * gi[c];
+                        for (std::size_t c = 0; c < f; ++c)
+                            dj[c] += w * gi[c];
                     }
                 }
             }
