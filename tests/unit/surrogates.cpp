@@ -355,6 +355,15 @@ TEST_CASE("gp optimise_on_at_most: hyper-parameters from a subset, then every po
         CHECK(fixed.predict(c).variance ==
               doctest::Approx(capped.predict(c).variance).epsilon(1e-9));
     }
+    // A NaN target is an error that leaves the fitted model as it was, in or outside the subset.
+    const double before = capped.predict(s.test[0]).mean;
+    for (const std::size_t bad : {std::size_t{0}, std::size_t{77}, std::size_t{119}}) {
+        auto with_nan = s.train_y;
+        with_nan[bad] = std::numeric_limits<double>::quiet_NaN();
+        CHECK_THROWS_AS(capped.fit(s.train, with_nan), std::invalid_argument);
+        CHECK(capped.size() == 120);
+        CHECK(capped.predict(s.test[0]).mean == before);
+    }
     // A cap at or above n changes nothing.
     hamming_gp uncapped(sg::hamming{});
     hamming_gp loose(sg::hamming{}, {}, {.optimise_on_at_most = 120});

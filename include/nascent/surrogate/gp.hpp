@@ -175,13 +175,19 @@ public:
             sub_x.push_back(inputs[i]);
             sub_y.push_back(y[i]);
         }
-        const Eigen::VectorXd previous = m_theta;
+        // As every fit promises, a throw (say, a NaN target outside the subset) leaves the model
+        // as it was: the subset fit has committed, so keep what to restore.
+        const Eigen::VectorXd previous_theta = m_theta;
+        const state previous_state = m_state;
+        const gp_fit_report previous_report = m_report;
         fit_data(K::make_data(sub_x), sub_y, gen, true);
         const gp_fit_report search = m_report;
         try {
             fit_data(K::make_data(inputs), y, gen, false);
         } catch (...) {
-            m_theta = previous; // as promised: a throw leaves the model as it was
+            m_theta = previous_theta;
+            m_state = previous_state;
+            m_report = previous_report;
             m_kernel.set_params(kernel_part(m_theta));
             throw;
         }
@@ -200,6 +206,7 @@ public:
     void fit_features(data_type x, std::span<const double> ys, rng& gen) {
         fit_data(std::move(x), ys, gen, m_options.optimise);
     }
+
     // -----------------------------------------------------------------------------------------
     // Prediction
 
