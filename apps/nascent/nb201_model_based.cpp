@@ -10,6 +10,7 @@
 #include <nascent/bench/nb201_zc.hpp>
 
 #include <memory>
+#include <numeric>
 #include <unordered_map>
 
 namespace nascent::cli {
@@ -49,18 +50,26 @@ warm_start_designs<cell> transfer_warm_start(const bench::nb201_table& table, co
                                     " transfers from the dataset being searched");
     }
     const auto metric = bench::parse_nb201_metric(s.reward.value_or("valid_acc@12"));
+    // 200 distinct random cells with the metric on the source dataset, in a seeded order.
+    std::vector<std::uint64_t> order(table.size());
+    std::iota(order.begin(), order.end(), std::uint64_t{0});
     rng gen(derive_seed(s.seed, 0x7ea5f3));
+    shuffle(order.begin(), order.end(), gen);
     std::vector<cell> xs;
     std::vector<double> ys;
-    const nb201::space space;
-    while (xs.size() < 200) {
-        const auto c = space.sample(gen);
-        const auto acc = table.accuracy(table.index_of(c), dataset, metric);
-        if (!acc || std::ranges::find(xs, c) != xs.end())
-            continue;
-        xs.push_back(c);
+    for (const auto index : order) {
+        if (xs.size() == 200) break;
+        const auto acc = table.accuracy(index, dataset, metric);
+        if (!acc) continue;
+        xs.push_back(table.cell_at(index));
         ys.push_back(*acc);
     }
+    if (xs.size() < 200) {
+        throw std::invalid_argument("--warm-start transfer:" + source + ": the table has " +
+                                    s.reward.value_or("valid_acc@12") + " for only " + std::to_string(xs.size()) +
+                                    " cells of " + source);
+    }
+    const nb201::space space;
     auto model = std::make_shared<hamming_gp_type>(nb201_models::hamming_gp());
     model->fit(xs, ys);
     return strategy::top_of_pool{.sample = [space](rng& g) { return space.sample(g); },

@@ -139,6 +139,8 @@ if [[ $out == *"reported valid_acc@108 of the chosen arch:"* ]]; then pass; else
 expect_error "unknown proxy" "no proxy 'speed' (valid: " run --data "$data" --strategy bananas --warm-start speed --runs 1
 expect_error "transfer to itself" "transfers from the dataset being searched" run --data "$data" --strategy bo-gp \
     --warm-start transfer:cifar10 --runs 1
+expect_error "transfer without the metric" "the table has valid_acc@200 for only 0 cells of cifar100" run --data "$data" \
+    --strategy bo-gp --reward valid_acc@200 --warm-start transfer:cifar100 --runs 1
 expect_error "warm start for rea" "--warm-start applies to bananas, bo-gp and bo-wl" run --data "$data" \
     --strategy rea --warm-start synflow
 
