@@ -4,8 +4,6 @@
 # printed as one table. Extra arguments go to `nascent compare` (e.g. --data DIR --runs 100).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-build=${BUILD_DIR:-build}
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j2 --target nascent_cli >/dev/null
+source scripts/build_cli.sh
+build_nascent_cli
 "$build/apps/nascent/nascent" compare "$@"

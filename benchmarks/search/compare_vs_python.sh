@@ -7,10 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 repeats=5
 if [[ $# -gt 0 && $1 =~ ^[0-9]+$ ]]; then repeats=$1; shift; fi
-bash scripts/setup.sh --python
-build=${BUILD_DIR:-build}
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j2 --target nascent_cli >/dev/null
+source scripts/build_cli.sh
+build_nascent_cli --python
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -9,11 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=100
 if [[ $# -gt 0 && $1 =~ ^[0-9]+$ ]]; then runs=$1; shift; fi
-bash scripts/setup.sh
-build=${BUILD_DIR:-build}
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j2 --target nascent_cli >/dev/null
-nascent="$build/apps/nascent/nascent"
+source scripts/build_cli.sh
+build_nascent_cli
 
 strategies=(random rea bananas bo-gp bo-wl)
 cell() { # mean +- std and seconds per run of one configuration

@@ -8,11 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=500
 if [[ $# -gt 0 && $1 =~ ^[0-9]+$ ]]; then runs=$1; shift; fi
-bash scripts/setup.sh
-build=${BUILD_DIR:-build}
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j2 --target nascent_cli >/dev/null
-nascent="$build/apps/nascent/nascent"
+source scripts/build_cli.sh
+build_nascent_cli
 
 printf "%-8s" "budget"
 strategies=(random rea sh hyperband bohb)
