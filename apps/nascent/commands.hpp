@@ -58,6 +58,7 @@ struct train_settings {
     std::size_t channels = 8;
     std::size_t cells = 1;
     std::size_t input_channels = 1;
+    double width = 0.25; ///< mbconv: OFA's width multiplier
     std::size_t batch = 256;
     double lr = 0.1;
     double momentum = 0.9;

@@ -56,7 +56,10 @@ CLI::Validator real_number(bool allow_zero) {
 
 /// The options `train` and `build-table` share: the space, the network and the training run.
 void add_training_options(CLI::App& cmd, nascent::cli::train_settings& t) {
-    cmd.add_option("--space", t.space, "cell space")->check(CLI::IsMember(benchmark_names))->capture_default_str();
+    cmd.add_option("--space", t.space, "cell space (mbconv: OFA MobileNetV3 subnets)")
+        ->check(CLI::IsMember({"nb201", "nb101", "mbconv"}))
+        ->capture_default_str();
+    cmd.add_option("--width", t.width, "mbconv: width multiplier")->check(real_number(false))->capture_default_str();
     cmd.add_option("--epochs", t.epochs, "training epochs")->check(real_number(false))->capture_default_str();
     cmd.add_option("--channels", t.channels, "channels of the first stage (nb101: stem channels)")
         ->check(whole_number(1))

@@ -15,6 +15,7 @@
 #include <nascent/bench/nb201_table.hpp>
 #include <nascent/eval/training.hpp>
 #include <nascent/io/atomic_write.hpp>
+#include <nascent/space/mbconv.hpp>
 #include <nascent/space/nb101.hpp>
 #include <nascent/space/nb201.hpp>
 
@@ -83,6 +84,7 @@ fs::path fmnist_dir(const train_settings& s) {
 eval::training_options training_options(const train_settings& s) {
     return {.channels = s.channels,
             .cells_per_stage = s.cells,
+            .width_multiplier = s.width,
             .input_channels = s.input_channels,
             .batch_size = s.batch,
             .learning_rate = s.lr,
@@ -112,23 +114,25 @@ eval::training_evaluator make_evaluator(const train_settings& s, std::size_t thr
     return eval::training_evaluator(options, std::move(data));
 }
 
-using any_cell = std::variant<nb201::cell, nb101::cell>;
+using any_cell = std::variant<nb201::cell, nb101::cell, mbconv::arch>;
 
 any_cell parse_cell(const std::string& space, std::string_view text) {
     if (space == "nb101") return nb101::parse(text);
+    if (space == "mbconv") return mbconv::space::parse(text);
     return nb201::space::parse(text);
 }
 
 std::string cell_string(const any_cell& c) {
     if (const auto* a = std::get_if<nb201::cell>(&c)) return nb201::space::to_string(*a);
+    if (const auto* m = std::get_if<mbconv::arch>(&c)) return mbconv::space::to_string(*m);
     return nb101::to_string(std::get<nb101::cell>(c));
 }
 
-/// What makes two cells the same row: the arch string (NB201), the module hash (NB101, so
-/// isomorphic cells are one network and one row, as in the benchmark).
+/// What makes two cells the same row: the arch string (NB201, MBConv), the module hash (NB101,
+/// so isomorphic cells are one network and one row, as in the benchmark).
 std::string cell_key(const any_cell& c) {
-    if (const auto* a = std::get_if<nb201::cell>(&c)) return nb201::space::to_string(*a);
-    return nb101::hash_hex(std::get<nb101::cell>(c));
+    if (const auto* b = std::get_if<nb101::cell>(&c)) return nb101::hash_hex(*b);
+    return cell_string(c);
 }
 
 evaluation evaluate_cell(const eval::training_evaluator& trainer, const any_cell& c, double epochs) {
@@ -146,6 +150,7 @@ std::string settings_line(const train_settings& s, bool official_index) {
                        " train_subset=" + std::to_string(s.train_subset) +
                        " eval_subset=" + std::to_string(s.eval_subset) +
                        " seed=" + std::to_string(s.seed);
+    if (s.space == "mbconv") line += " width=" + format_number(s.width, 9);
     if (s.space == "nb201") line += official_index ? " index=official" : " index=row";
     line += s.with_seconds ? " train_seconds=1" : " train_seconds=0";
     return line + "\n";
@@ -198,8 +203,9 @@ std::vector<any_cell> sample_cells(const train_settings& s, std::size_t n) {
     std::vector<any_cell> cells;
     std::unordered_set<std::string> seen;
     while (cells.size() < n) {
-        const any_cell c = s.space == "nb101" ? any_cell(nb101::space::sample(gen))
-                                              : any_cell(nb201::space::sample(gen));
+        const any_cell c = s.space == "nb101"    ? any_cell(nb101::space::sample(gen))
+                           : s.space == "mbconv" ? any_cell(mbconv::space::sample(gen))
+                                                 : any_cell(nb201::space::sample(gen));
         if (seen.insert(cell_key(c)).second) cells.push_back(c);
     }
     return cells;
@@ -214,7 +220,9 @@ struct table_layout {
     std::optional<bench::nb201_table> nb201; // official indices, when available
 
     [[nodiscard]] std::string header() const {
-        std::string h = space == "nb101" ? "hash,num_vertices,adjacency,ops" : "index,arch";
+        std::string h = space == "nb101"    ? "hash,num_vertices,adjacency,ops"
+                        : space == "mbconv" ? "arch"
+                                            : "index,arch";
         for (const auto& m : table_metrics) h += "," + std::string(m.name);
         if (with_seconds) h += "," + std::string(seconds_column.name);
         return h + "\n";
@@ -223,7 +231,7 @@ struct table_layout {
     /// The key of a row (first column for NB101, second for NB201) from its text.
     [[nodiscard]] std::string key_of_row(const std::string& row) const {
         const auto comma = row.find(',');
-        if (space == "nb101") return row.substr(0, comma);
+        if (space == "nb101" || space == "mbconv") return row.substr(0, comma);
         const auto next = row.find(',', comma + 1);
         return comma == std::string::npos ? std::string() : row.substr(comma + 1, next - comma - 1);
     }
@@ -233,6 +241,8 @@ struct table_layout {
         if (const auto* a = std::get_if<nb201::cell>(&c)) {
             const std::size_t index = nb201 ? nb201->index_of(*a) : position;
             r = std::to_string(index) + "," + nb201::space::to_string(*a);
+        } else if (const auto* m = std::get_if<mbconv::arch>(&c)) {
+            r = mbconv::space::to_string(*m);
         } else {
             const auto& b = std::get<nb101::cell>(c);
             const auto text = nb101::to_string(b);

@@ -43,6 +43,18 @@ out=$("$nascent" train --space nb101 --arch '0101100111000110000100000:input|con
       --channels 16 "${tiny[@]}" --threads 1)
 if [[ $? -eq 0 && $out == *"status         ok"* && $out == *"params         11789"* ]]; then pass; else
     fail "train nb101: $out"; fi
+# An OFA MobileNetV3 subnet at width 0.25: params equal the cost model's (156,738 for 1 input
+# channel, 10 classes), and a table of MBConv genotypes is resumable like the others.
+smallest='k3e3-k3e3|k3e3-k3e3|k3e3-k3e3|k3e3-k3e3|k3e3-k3e3'
+out=$("$nascent" train --space mbconv --arch "$smallest" "${tiny[@]}" --threads 2)
+if [[ $? -eq 0 && $out == *"status         ok"* && $out == *"params         156738"* ]]; then pass; else
+    fail "train mbconv: $out"; fi
+mb=(build-table --space mbconv --sample 2 --epochs 0.25 "${tiny[@]}" --out "$tmp/mb.csv")
+"$nascent" "${mb[@]}" >/dev/null 2>&1 || fail "build-table mbconv"
+out=$("$nascent" "${mb[@]}" 2>&1)
+if [[ $(head -1 "$tmp/mb.csv") == arch,train_acc* && $(wc -l <"$tmp/mb.csv") -eq 3 && $out == *"2 already there"* ]]; then
+    pass; else fail "mbconv table: $out"; fi
+expect_error "bad mbconv arch" "stage" train --space mbconv --arch 'k3e3|k3e3'
 out=$("$nascent" train --arch "$best" --input-channels 3 "${tiny[@]}")
 if [[ $? -eq 0 && $out == *"params         69026"* ]]; then pass; else fail "train --input-channels 3: $out"; fi
 # Divergence is a result (a failed evaluation), not an error.
@@ -109,7 +121,7 @@ expect_error "--epochs 0" "--epochs: must be > 0, got 0" train --arch "$best" --
 expect_error "--lr text" "--lr: expected a number > 0, got 'fast'" train --arch "$best" --lr fast
 expect_error "--threads 0" "--threads: must be >= 1, got 0" train --arch "$best" --threads 0
 expect_error "--input-channels 2" "--input-channels 2 must be 1 or 3" train --arch "$best" --input-channels 2
-expect_error "--space" "--space: nb999 not in {nb201,nb101}" train --space nb999 --arch "$best"
+expect_error "--space" "--space: nb999 not in {nb201,nb101,mbconv}" train --space nb999 --arch "$best"
 expect_error "no list or sample" "build-table needs --sample N or --archs FILE" build-table --out "$tmp/x.csv"
 expect_error "list and sample" "excludes" build-table --out "$tmp/x.csv" --sample 2 --archs "$tmp/archs.txt"
 expect_error "--sample 0" "--sample: must be >= 1, got 0" build-table --out "$tmp/x.csv" --sample 0
