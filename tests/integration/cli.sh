@@ -7,25 +7,7 @@ nascent=$1
 data=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-failures=0
-passes=0
-
-env_args=() # VAR=value pairs for the next expect_error
-pass() { passes=$((passes + 1)); }
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-
-# expect_error "description" "message fragment" nascent-args...
-expect_error() {
-    local what=$1 fragment=$2
-    shift 2
-    local out rc
-    out=$(env "${env_args[@]}" "$nascent" "$@" 2>&1 >/dev/null)
-    rc=$?
-    if [[ $rc -ne 2 ]]; then fail "$what: exit $rc, expected 2"; return; fi
-    if [[ $out != *"$fragment"* ]]; then fail "$what: message '$out' lacks '$fragment'"; return; fi
-    if [[ $(printf '%s\n' "$out" | grep -c .) -gt 3 ]]; then fail "$what: message is not short: $out"; return; fi
-    pass
-}
+source "$(dirname "$0")/common.sh"
 
 # Byte-identical results for 1 and 2 threads (timing lines aside).
 "$nascent" run --data "$data" --dataset cifar100 --strategy rea --runs 200 --budget 100 --seed 7 \

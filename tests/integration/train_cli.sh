@@ -9,24 +9,7 @@ nascent=$1
 data=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-failures=0
-passes=0
-
-pass() { passes=$((passes + 1)); }
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-
-# expect_error "description" "message fragment" nascent-args...
-expect_error() {
-    local what=$1 fragment=$2
-    shift 2
-    local out rc
-    out=$("$nascent" "$@" 2>&1 >/dev/null)
-    rc=$?
-    if [[ $rc -ne 2 ]]; then fail "$what: exit $rc, expected 2 ($out)"; return; fi
-    if [[ $out != *"$fragment"* ]]; then fail "$what: message '$out' lacks '$fragment'"; return; fi
-    if [[ $(printf '%s\n' "$out" | grep -c .) -ne 1 ]]; then fail "$what: not one line: $out"; return; fi
-    pass
-}
+source "$(dirname "$0")/common.sh"
 
 tiny=(--train-subset 200 --eval-subset 200 --batch 50)
 best='|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|'
