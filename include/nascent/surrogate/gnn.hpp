@@ -86,9 +86,7 @@ public:
     void fit(std::span<const G> xs, std::span<const double> ys) {
         detail::check_training_data(xs.size(), ys, "gnn_predictor");
         const std::size_t n = xs.size();
-        const auto st = detail::standardisation::of(ys);
-        m_mean = st.mean;
-        m_scale = st.scale;
+        m_target = detail::standardisation::of(ys);
         m_members.clear();
         m_vocabulary.clear();
         std::vector<labelled_graph> graphs;
@@ -100,12 +98,12 @@ public:
         std::ranges::sort(m_vocabulary);
         m_vocabulary.erase(std::unique(m_vocabulary.begin(), m_vocabulary.end()),
                            m_vocabulary.end());
-        if (!(m_scale > 0))
+        if (!(m_target.scale > 0))
             return; // constant targets: predict the constant
 
         std::vector<float> targets(n);
         for (std::size_t i = 0; i < n; ++i)
-            targets[i] = static_cast<float>((ys[i] - m_mean) / m_scale);
+            targets[i] = static_cast<float>((ys[i] - m_target.mean) / m_target.scale);
         std::vector<std::shared_ptr<network>> members(m_options.members);
         detail::train_members(m_options.members, [&](std::size_t k) {
             rng gen(derive_seed(m_options.seed, k));
@@ -120,12 +118,10 @@ public:
 
     /// Predictions for many architectures, batch by batch.
     [[nodiscard]] std::vector<prediction> predict_many(std::span<const G> gs) const {
-        std::vector<prediction> out(gs.size(), prediction{m_mean, 0.0});
         if (m_members.empty() || gs.empty())
-            return out;
+            return std::vector<prediction>(gs.size(), prediction{m_target.mean, 0.0});
         tensor::no_grad_guard guard;
-        std::vector<double> sum(gs.size(), 0.0);
-        std::vector<double> sum2(gs.size(), 0.0);
+        detail::member_moments moments(gs.size(), m_target);
         constexpr std::size_t chunk = 256;
         for (std::size_t start = 0; start < gs.size(); start += chunk) {
             const std::size_t count = std::min(chunk, gs.size() - start);
@@ -136,19 +132,10 @@ public:
             const auto batch = make_batch(graphs, all_indices(count));
             for (const auto& net : m_members) {
                 const auto y = net->score(batch).value();
-                for (std::size_t i = 0; i < count; ++i) {
-                    const double v = m_mean + m_scale * static_cast<double>(y[i]);
-                    sum[start + i] += v;
-                    sum2[start + i] += v * v;
-                }
+                moments.add(start, std::span<const float>(y.data(), count));
             }
         }
-        const double m = static_cast<double>(m_members.size());
-        for (std::size_t i = 0; i < gs.size(); ++i) {
-            const double mean = sum[i] / m;
-            out[i] = {mean, std::max(0.0, sum2[i] / m - mean * mean)};
-        }
-        return out;
+        return moments.predictions(m_members.size());
     }
 
     /// The first member's pooled embedding of g (`hidden` numbers). Needs a fitted predictor
@@ -308,8 +295,7 @@ private:
     gnn_options m_options;
     std::vector<std::uint64_t> m_vocabulary;
     std::vector<std::shared_ptr<network>> m_members;
-    double m_mean = 0;
-    double m_scale = 0;
+    detail::standardisation m_target; ///< of the training targets; scale 0: constant targets
 };
 
 } // namespace nascent::surrogate

@@ -55,11 +55,9 @@ public:
     /// with zero spread.
     void fit(std::span<const G> xs, std::span<const double> ys) {
         detail::check_training_data(xs.size(), ys, "mlp_ensemble");
-        const auto st = detail::standardisation::of(ys);
-        m_mean = st.mean;
-        m_scale = st.scale;
+        m_target = detail::standardisation::of(ys);
         m_members.clear();
-        if (!(m_scale > 0)) return; // constant targets: predict the constant
+        if (!(m_target.scale > 0)) return; // constant targets: predict the constant
 
         m_dims = 0;
         m_in_mean.clear();
@@ -80,29 +78,21 @@ public:
 
     /// Predictions for many architectures with one forward pass per member.
     [[nodiscard]] std::vector<prediction> predict_many(std::span<const G> gs) const {
-        std::vector<prediction> out(gs.size(), prediction{m_mean, 0.0});
-        if (m_members.empty() || gs.empty()) return out;
+        if (m_members.empty() || gs.empty()) {
+            return std::vector<prediction>(gs.size(), prediction{m_target.mean, 0.0});
+        }
         tensor::ndarray x({gs.size(), m_dims});
         for (std::size_t r = 0; r < gs.size(); ++r) {
             const auto f = encode(gs[r]);
             for (std::size_t j = 0; j < m_dims; ++j) x[r * m_dims + j] = f[j];
         }
         tensor::no_grad_guard guard;
-        std::vector<double> sum(gs.size(), 0.0), sum2(gs.size(), 0.0);
+        detail::member_moments moments(gs.size(), m_target);
         for (const auto& net : m_members) {
             const auto y = (*net)(tensor::variable(x)).value();
-            for (std::size_t r = 0; r < gs.size(); ++r) {
-                const double v = m_mean + m_scale * static_cast<double>(y[r]);
-                sum[r] += v;
-                sum2[r] += v * v;
-            }
+            moments.add(0, std::span<const float>(y.data(), gs.size()));
         }
-        const double m = static_cast<double>(m_members.size());
-        for (std::size_t r = 0; r < gs.size(); ++r) {
-            const double mean = sum[r] / m;
-            out[r] = {mean, std::max(0.0, sum2[r] / m - mean * mean)};
-        }
-        return out;
+        return moments.predictions(m_members.size());
     }
 
 private:
@@ -168,7 +158,7 @@ private:
                 for (std::size_t r = 0; r < b; ++r) {
                     const auto i = order[start + r];
                     for (std::size_t j = 0; j < m_dims; ++j) x[r * m_dims + j] = features[i][j];
-                    y[r] = static_cast<float>((ys[i] - m_mean) / m_scale);
+                    y[r] = static_cast<float>((ys[i] - m_target.mean) / m_target.scale);
                 }
                 opt.zero_grad();
                 const auto diff = tensor::sub((*net)(tensor::variable(x)), tensor::variable(y));
@@ -188,8 +178,7 @@ private:
     std::size_t m_dims = 0;
     std::vector<float> m_in_mean;  ///< input standardisation (empty: none)
     std::vector<float> m_in_scale;
-    double m_mean = 0;
-    double m_scale = 0;
+    detail::standardisation m_target; ///< of the training targets; scale 0: constant targets
 };
 
 } // namespace nascent::surrogate

@@ -2,8 +2,11 @@
 // Checks, standardisation and parallel member training shared by the neural predictors
 // (mlp_ensemble, gnn_predictor).
 
+#include <nascent/concepts.hpp>
+
 #include <tbb/parallel_for.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <exception>
@@ -46,6 +49,39 @@ struct standardisation {
         s.scale = std::sqrt(var / static_cast<double>(ys.size()));
         return s;
     }
+};
+
+/// Mean and variance over ensemble members of each point's prediction, in target units: every
+/// member adds its standardised outputs, then predictions() reads the moments (variance 0 with
+/// one member).
+class member_moments {
+public:
+    member_moments(std::size_t points, standardisation target)
+        : m_target(target), m_sum(points, 0.0), m_sum2(points, 0.0) {}
+
+    /// One member's standardised outputs for points first, first + 1, ...
+    void add(std::size_t first, std::span<const float> outputs) {
+        for (std::size_t i = 0; i < outputs.size(); ++i) {
+            const double v = m_target.mean + m_target.scale * static_cast<double>(outputs[i]);
+            m_sum[first + i] += v;
+            m_sum2[first + i] += v * v;
+        }
+    }
+
+    [[nodiscard]] std::vector<prediction> predictions(std::size_t members) const {
+        const double m = static_cast<double>(members);
+        std::vector<prediction> out(m_sum.size());
+        for (std::size_t i = 0; i < out.size(); ++i) {
+            const double mean = m_sum[i] / m;
+            out[i] = {mean, std::max(0.0, m_sum2[i] / m - mean * mean)};
+        }
+        return out;
+    }
+
+private:
+    standardisation m_target;
+    std::vector<double> m_sum;
+    std::vector<double> m_sum2;
 };
 
 /// Runs train(k) for k = 0 .. members-1 on oneTBB's threads. Members are independent (own seed,
