@@ -12,6 +12,7 @@
 // Metric names: "valid_acc@4", "valid_acc@12", "valid_acc@36", "valid_acc@108" (percent),
 // "params" (count), "train_seconds@108".
 
+#include <nascent/bench/names.hpp>
 #include <nascent/concepts.hpp>
 #include <nascent/core/evaluation.hpp>
 #include <nascent/detail/md5.hpp>
@@ -33,18 +34,20 @@
 
 namespace nascent::bench {
 
-enum class nb101_metric : std::uint8_t { valid_4, valid_12, valid_36, valid_108, params, train_seconds_108 };
+enum class nb101_metric : std::uint8_t {
+    valid_4,
+    valid_12,
+    valid_36,
+    valid_108,
+    params,
+    train_seconds_108
+};
 inline constexpr std::size_t nb101_num_metrics = 6;
 inline constexpr std::array<std::string_view, nb101_num_metrics> nb101_metric_names{
     "valid_acc@4", "valid_acc@12", "valid_acc@36", "valid_acc@108", "params", "train_seconds@108"};
 
 [[nodiscard]] inline nb101_metric parse_nb101_metric(std::string_view name) {
-    for (std::size_t i = 0; i < nb101_metric_names.size(); ++i) {
-        if (nb101_metric_names[i] == name) return static_cast<nb101_metric>(i);
-    }
-    throw std::invalid_argument("unknown metric '" + std::string(name) +
-                                "' (valid: valid_acc@4, valid_acc@12, valid_acc@36, valid_acc@108, "
-                                "params, train_seconds@108)");
+    return parse_name<nb101_metric>(nb101_metric_names, name, "metric");
 }
 
 class nb101_table;
@@ -68,7 +71,8 @@ public:
 
 private:
     friend class nb101_table;
-    nb101_evaluator(const nb101_table& table, nb101_metric reward) : m_table(&table), m_reward(reward) {}
+    nb101_evaluator(const nb101_table& table, nb101_metric reward)
+        : m_table(&table), m_reward(reward) {}
 
     const nb101_table* m_table;
     nb101_metric m_reward;
@@ -91,7 +95,8 @@ public:
     }
     /// Loads `nb101/nb101_20k_acc.csv` (hashes and metrics, no graphs; 20,001 rows).
     [[nodiscard]] static nb101_table load_accuracy_only(const io::data_dir& dir) {
-        return checked_rows(load_accuracy_only_file(dir.file(accuracy_only_relative_path)), rows_in_20k);
+        return checked_rows(load_accuracy_only_file(dir.file(accuracy_only_relative_path)),
+                            rows_in_20k);
     }
 
     /// A table with graphs from any CSV with the columns of nb101_1k.csv; every malformed input
@@ -100,7 +105,8 @@ public:
         return from_csv(io::csv_table::read(csv_path), true);
     }
     /// A table without graphs from any CSV with the columns of nb101_20k_acc.csv.
-    [[nodiscard]] static nb101_table load_accuracy_only_file(const std::filesystem::path& csv_path) {
+    [[nodiscard]] static nb101_table
+    load_accuracy_only_file(const std::filesystem::path& csv_path) {
         return from_csv(io::csv_table::read(csv_path), false);
     }
 
@@ -118,12 +124,14 @@ public:
     /// The row of a cell (by its NAS-Bench-101 hash: a hash-map lookup), or nullopt when the
     /// table lacks it or the cell is invalid.
     [[nodiscard]] std::optional<std::size_t> find(const nb101::cell& c) const {
-        if (!nb101::is_valid(c)) return std::nullopt;
+        if (!nb101::is_valid(c))
+            return std::nullopt;
         return find(nb101::fingerprint(c));
     }
     [[nodiscard]] std::optional<std::size_t> find(const digest& hash) const {
         const auto it = m_row_of_hash.find(hash);
-        if (it == m_row_of_hash.end()) return std::nullopt;
+        if (it == m_row_of_hash.end())
+            return std::nullopt;
         return it->second;
     }
     /// The row of a hash given as 32 hex digits; throws std::invalid_argument for other text.
@@ -160,7 +168,8 @@ public:
         optimum_t best{0, -std::numeric_limits<double>::infinity()};
         for (std::size_t r = 0; r < m_rows.size(); ++r) {
             const double v = m_rows[r][static_cast<std::size_t>(m)];
-            if (v > best.value) best = {r, v};
+            if (v > best.value)
+                best = {r, v};
         }
         return best;
     }
@@ -172,8 +181,10 @@ public:
     }
 
     /// 32 lower-case hex digits as a digest, or nullopt.
-    [[nodiscard]] static constexpr std::optional<digest> parse_digest(std::string_view hex) noexcept {
-        if (hex.size() != 32) return std::nullopt;
+    [[nodiscard]] static constexpr std::optional<digest>
+    parse_digest(std::string_view hex) noexcept {
+        if (hex.size() != 32)
+            return std::nullopt;
         digest d{};
         for (std::size_t i = 0; i < 32; ++i) {
             const char ch = hex[i];
@@ -228,7 +239,8 @@ inline nb101_table nb101_table::from_csv(const io::csv_table& csv, bool with_gra
         "valid_acc_4", "valid_acc_12", "valid_acc_36", "valid_acc_108", "params", "train_time_108"};
     const auto col_hash = csv.column("hash");
     std::array<std::size_t, nb101_num_metrics> metric_cols{};
-    for (std::size_t m = 0; m < nb101_num_metrics; ++m) metric_cols[m] = csv.column(columns[m]);
+    for (std::size_t m = 0; m < nb101_num_metrics; ++m)
+        metric_cols[m] = csv.column(columns[m]);
     std::size_t col_vertices = 0;
     std::size_t col_adjacency = 0;
     std::size_t col_ops = 0;
@@ -237,14 +249,16 @@ inline nb101_table nb101_table::from_csv(const io::csv_table& csv, bool with_gra
         col_adjacency = csv.column("adjacency");
         col_ops = csv.column("ops");
     }
-    if (csv.rows() == 0) throw std::invalid_argument(csv.path() + ": no data rows");
+    if (csv.rows() == 0)
+        throw std::invalid_argument(csv.path() + ": no data rows");
 
     nb101_table t;
     t.m_path = csv.path();
     t.m_has_graphs = with_graphs;
     t.m_rows.reserve(csv.rows());
     t.m_hashes.reserve(csv.rows());
-    if (with_graphs) t.m_cells.reserve(csv.rows());
+    if (with_graphs)
+        t.m_cells.reserve(csv.rows());
     t.m_row_of_hash.reserve(csv.rows());
 
     for (std::size_t r = 0; r < csv.rows(); ++r) {
@@ -308,10 +322,12 @@ inline evaluation nb101_evaluator::evaluate(const nb101::cell& c) const {
         return evaluation::missing("not a valid NAS-Bench-101 cell");
     }
     const auto r = m_table->find(nb101::detail::fingerprint_of_pruned(*p));
-    if (!r) return evaluation::missing("not in the NAS-Bench-101 table");
+    if (!r)
+        return evaluation::missing("not in the NAS-Bench-101 table");
     const auto& values = m_table->row_at(*r);
     evaluation e;
-    for (std::size_t m = 0; m < nb101_num_metrics; ++m) e.metrics.append(nb101_metric_names[m], values[m]);
+    for (std::size_t m = 0; m < nb101_num_metrics; ++m)
+        e.metrics.append(nb101_metric_names[m], values[m]);
     e.status = eval_status::ok;
     e.reward = values[static_cast<std::size_t>(m_reward)];
     return e;

@@ -1,8 +1,10 @@
 #pragma once
-// Measured latencies of all 15,625 NAS-Bench-201 cells on 27 devices (HELP; `nb201/nb201_latency.csv`
-// of the data directory, columns: ../shared/data/README.md), in milliseconds. Joined with the
-// accuracy table by official index; the loader checks that both name the same cell at every index.
+// Measured latencies of all 15,625 NAS-Bench-201 cells on 27 devices (HELP;
+// `nb201/nb201_latency.csv` of the data directory, columns: ../shared/data/README.md), in
+// milliseconds. Joined with the accuracy table by official index; the loader checks that both name
+// the same cell at every index.
 
+#include <nascent/bench/names.hpp>
 #include <nascent/bench/nb201_table.hpp>
 #include <nascent/io/csv.hpp>
 #include <nascent/io/data_dir.hpp>
@@ -40,16 +42,20 @@ public:
         nb201_latency_table t;
         std::vector<std::size_t> device_cols;
         for (std::size_t c = 0; c < csv.columns(); ++c) {
-            if (c == col_index || c == col_arch) continue;
+            if (c == col_index || c == col_arch)
+                continue;
             t.m_devices.emplace_back(csv.header()[c]);
             device_cols.push_back(c);
         }
-        if (t.m_devices.empty()) throw std::invalid_argument(csv.path() + ":1: no device columns");
+        if (t.m_devices.empty())
+            throw std::invalid_argument(csv.path() + ":1: no device columns");
         t.m_values.assign(t.m_devices.size(), std::vector<double>(nb201::num_cells, 0.0));
         std::vector<bool> seen(nb201::num_cells, false);
         for (std::size_t r = 0; r < csv.rows(); ++r) {
-            const auto index = static_cast<std::uint32_t>(csv.integer(r, col_index, 0, nb201::num_cells - 1));
-            if (seen[index]) throw csv.error(r, "duplicate index '" + std::to_string(index) + "'");
+            const auto index =
+                static_cast<std::uint32_t>(csv.integer(r, col_index, 0, nb201::num_cells - 1));
+            if (seen[index])
+                throw csv.error(r, "duplicate index '" + std::to_string(index) + "'");
             seen[index] = true;
             nb201::cell c;
             try {
@@ -66,7 +72,8 @@ public:
             for (std::size_t d = 0; d < device_cols.size(); ++d) {
                 const double v = csv.required_number(r, device_cols[d]);
                 if (v <= 0) {
-                    throw csv.error(r, "column '" + t.m_devices[d] + "': latency must be > 0, got '" +
+                    throw csv.error(r, "column '" + t.m_devices[d] +
+                                           "': latency must be > 0, got '" +
                                            std::string(csv.field(r, device_cols[d])) + "'");
                 }
                 t.m_values[d][id] = v;
@@ -80,11 +87,11 @@ public:
     /// The column of a device; throws std::invalid_argument listing the devices.
     [[nodiscard]] std::size_t device(std::string_view name) const {
         for (std::size_t d = 0; d < m_devices.size(); ++d) {
-            if (m_devices[d] == name) return d;
+            if (m_devices[d] == name)
+                return d;
         }
-        std::string valid;
-        for (const auto& d : m_devices) valid += (valid.empty() ? "" : ", ") + d;
-        throw std::invalid_argument("unknown device '" + std::string(name) + "' (valid: " + valid + ")");
+        throw std::invalid_argument("unknown device '" + std::string(name) +
+                                    "' (valid: " + join_names(m_devices) + ")");
     }
 
     /// Latency in ms of a cell on a device column.

@@ -7,6 +7,7 @@
 // Metric names: "valid_acc@12", "test_acc@12", "valid_acc@200", "test_acc@200" (percent),
 // "params_m" (millions). 200-epoch validation accuracy exists for CIFAR-10 only.
 
+#include <nascent/bench/names.hpp>
 #include <nascent/concepts.hpp>
 #include <nascent/core/evaluation.hpp>
 #include <nascent/io/csv.hpp>
@@ -34,11 +35,7 @@ inline constexpr std::array<std::string_view, 3> nb201_dataset_names{"cifar10", 
                                                                      "imagenet16-120"};
 
 [[nodiscard]] inline nb201_dataset parse_nb201_dataset(std::string_view name) {
-    for (std::size_t i = 0; i < nb201_dataset_names.size(); ++i) {
-        if (nb201_dataset_names[i] == name) return static_cast<nb201_dataset>(i);
-    }
-    throw std::invalid_argument("unknown dataset '" + std::string(name) +
-                                "' (valid: cifar10, cifar100, imagenet16-120)");
+    return parse_name<nb201_dataset>(nb201_dataset_names, name, "dataset");
 }
 
 /// The accuracy metrics of a cell on one dataset, in this order.
@@ -48,12 +45,7 @@ inline constexpr std::array<std::string_view, nb201_num_metrics> nb201_metric_na
     "valid_acc@12", "test_acc@12", "valid_acc@200", "test_acc@200"};
 
 [[nodiscard]] inline nb201_metric parse_nb201_metric(std::string_view name) {
-    for (std::size_t i = 0; i < nb201_metric_names.size(); ++i) {
-        if (nb201_metric_names[i] == name) return static_cast<nb201_metric>(i);
-    }
-    throw std::invalid_argument("unknown metric '" + std::string(name) +
-                                "' (valid: valid_acc@12, test_acc@12, valid_acc@200, "
-                                "test_acc@200)");
+    return parse_name<nb201_metric>(nb201_metric_names, name, "metric");
 }
 
 class nb201_table;
@@ -76,7 +68,8 @@ public:
     /// epochs. Fidelities are 12 and, for CIFAR-10 (the only dataset with a 200-epoch validation
     /// accuracy in the table), 200; any other value gives a failed evaluation.
     [[nodiscard]] evaluation evaluate(const nb201::cell& c, double fidelity) const {
-        if (fidelity == 12.0) return evaluate_with_reward(c, nb201_metric::valid_12);
+        if (fidelity == 12.0)
+            return evaluate_with_reward(c, nb201_metric::valid_12);
         if (fidelity == 200.0 && m_fidelities.size() == 2) {
             return evaluate_with_reward(c, nb201_metric::valid_200);
         }
@@ -145,8 +138,8 @@ public:
     [[nodiscard]] std::optional<double> accuracy(std::uint64_t index, nb201_dataset d,
                                                  nb201_metric m) const {
         check_index(index);
-        return present(m_rows[static_cast<std::size_t>(d)][m_id_of_index[index]]
-                              [static_cast<std::size_t>(m)]);
+        return present(
+            m_rows[static_cast<std::size_t>(d)][m_id_of_index[index]][static_cast<std::size_t>(m)]);
     }
     [[nodiscard]] std::optional<double> params_m(std::uint64_t index) const {
         check_index(index);
@@ -171,9 +164,10 @@ public:
         require_metric(d, m);
         optimum_t best{0, -std::numeric_limits<double>::infinity()};
         for (std::uint32_t i = 0; i < size(); ++i) {
-            const double v = m_rows[static_cast<std::size_t>(d)][m_id_of_index[i]]
-                                   [static_cast<std::size_t>(m)];
-            if (v > best.value) best = {i, v};
+            const double v =
+                m_rows[static_cast<std::size_t>(d)][m_id_of_index[i]][static_cast<std::size_t>(m)];
+            if (v > best.value)
+                best = {i, v};
         }
         return best;
     }
@@ -241,7 +235,8 @@ inline nb201_table nb201_table::from_csv(const io::csv_table& csv) {
     std::array<std::array<std::optional<std::size_t>, nb201_num_metrics>, 3> metric_cols{};
     for (std::size_t d = 0; d < 3; ++d) {
         for (std::size_t m = 0; m < nb201_num_metrics; ++m) {
-            if (!columns[d][m].empty()) metric_cols[d][m] = csv.column(columns[d][m]);
+            if (!columns[d][m].empty())
+                metric_cols[d][m] = csv.column(columns[d][m]);
         }
     }
     if (csv.rows() != nb201::num_cells) {
@@ -251,7 +246,8 @@ inline nb201_table nb201_table::from_csv(const io::csv_table& csv) {
 
     nb201_table t;
     const std::size_t n = nb201::num_cells;
-    for (auto& rows : t.m_rows) rows.assign(n, row{missing, missing, missing, missing});
+    for (auto& rows : t.m_rows)
+        rows.assign(n, row{missing, missing, missing, missing});
     t.m_params_m.assign(n, missing);
     t.m_naswot.assign(n, missing);
     constexpr auto unset = std::numeric_limits<std::uint32_t>::max();
@@ -304,7 +300,8 @@ inline nb201_table nb201_table::from_csv(const io::csv_table& csv) {
 inline nb201_evaluator::nb201_evaluator(const nb201_table& table, nb201_dataset d,
                                         nb201_metric reward)
     : m_table(&table), m_dataset(d), m_reward(reward), m_fidelities{12.0} {
-    if (table.has_metric(d, nb201_metric::valid_200)) m_fidelities.push_back(200.0);
+    if (table.has_metric(d, nb201_metric::valid_200))
+        m_fidelities.push_back(200.0);
 }
 
 inline evaluation nb201_evaluator::evaluate_with_reward(const nb201::cell& c,
@@ -314,9 +311,11 @@ inline evaluation nb201_evaluator::evaluate_with_reward(const nb201::cell& c,
     const double reward = values[static_cast<std::size_t>(reward_metric)];
     evaluation e;
     for (std::size_t m = 0; m < nb201_num_metrics; ++m) {
-        if (!std::isnan(values[m])) e.metrics.append(nb201_metric_names[m], values[m]);
+        if (!std::isnan(values[m]))
+            e.metrics.append(nb201_metric_names[m], values[m]);
     }
-    if (const double p = m_table->params_m_of_id(id); !std::isnan(p)) e.metrics.append("params_m", p);
+    if (const double p = m_table->params_m_of_id(id); !std::isnan(p))
+        e.metrics.append("params_m", p);
     if (std::isnan(reward)) {
         e.reason = "reward missing in the NAS-Bench-201 table";
         return e; // status failed, reward -inf

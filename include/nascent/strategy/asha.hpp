@@ -37,18 +37,17 @@ public:
     }
 
     void set_fidelities(std::span<const double> levels) {
-        if (levels.empty()) throw std::invalid_argument("asha: no fidelity levels");
+        if (levels.empty())
+            throw std::invalid_argument("asha: no fidelity levels");
         m_levels.assign(levels.begin(), levels.end());
-        const auto k = m_levels.size() - 1;
-        m_eta = m_options.eta != 0 ? m_options.eta
-                : k == 0           ? 3.0
-                                   : std::pow(m_levels.back() / m_levels.front(), 1.0 / static_cast<double>(k));
+        m_eta = m_options.eta != 0 ? m_options.eta : default_eta(m_levels);
         m_rungs.assign(m_levels.size(), {});
     }
 
     template <RandomGenerator G>
     [[nodiscard]] request ask(G& gen) {
-        if (m_levels.empty()) throw std::logic_error("asha: set_fidelities was not called");
+        if (m_levels.empty())
+            throw std::logic_error("asha: set_fidelities was not called");
         for (std::size_t k = m_levels.size() - 1; k-- > 0;) {
             if (auto* candidate = promotable(k)) {
                 candidate->promoted = true;
@@ -59,12 +58,15 @@ public:
     }
 
     void tell(const request& r, const evaluation& e) {
-        const auto level = static_cast<std::size_t>(std::ranges::find(m_levels, r.fidelity) - m_levels.begin());
-        if (level == m_levels.size()) return; // not a fidelity of this strategy
+        const auto level =
+            static_cast<std::size_t>(std::ranges::find(m_levels, r.fidelity) - m_levels.begin());
+        if (level == m_levels.size())
+            return; // not a fidelity of this strategy
         // Rungs stay sorted by reward, best first (stable: earlier results first among ties).
         auto& rung = m_rungs[level];
-        const auto at = std::upper_bound(rung.begin(), rung.end(), e.reward,
-                                         [](double reward, const entry& x) { return reward > x.reward; });
+        const auto at =
+            std::upper_bound(rung.begin(), rung.end(), e.reward,
+                             [](double reward, const entry& x) { return reward > x.reward; });
         rung.insert(at, entry{r.arch, e.reward, false});
         m_sampler.observe(r.arch, level, e.reward);
     }
@@ -85,9 +87,11 @@ private:
     // The best not-yet-promoted entry among the top floor(n / eta) of rung k, or nullptr.
     entry* promotable(std::size_t k) {
         auto& rung = m_rungs[k];
-        const auto top = static_cast<std::size_t>(std::floor(static_cast<double>(rung.size()) / m_eta + 1e-9));
+        const auto top =
+            static_cast<std::size_t>(std::floor(static_cast<double>(rung.size()) / m_eta + 1e-9));
         for (std::size_t i = 0; i < top; ++i) {
-            if (!rung[i].promoted) return &rung[i];
+            if (!rung[i].promoted)
+                return &rung[i];
         }
         return nullptr;
     }

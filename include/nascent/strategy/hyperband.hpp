@@ -38,10 +38,17 @@ struct uniform_sampler {
     void observe(const genotype_t<S>&, std::size_t /*level*/, double /*reward*/) {}
 };
 
+/// The reduction factor Hyperband and ASHA take when none is given: the ratio of consecutive
+/// fidelity levels, (f_K / f_0)^(1/K) for levels f_0 < ... < f_K, and 3 for a single level.
+[[nodiscard]] inline double default_eta(std::span<const double> levels) {
+    const auto k = levels.size() - 1;
+    return k == 0 ? 3.0 : std::pow(levels.back() / levels.front(), 1.0 / static_cast<double>(k));
+}
+
 struct hyperband_options {
-    double eta = 0;      ///< reduction factor (> 1); 0 = ratio of consecutive fidelity levels
-    int bracket = -1;    ///< -1: cycle all brackets (Hyperband); s >= 0: always bracket s;
-                         ///< -2: always the most exploratory, s = K (successive halving)
+    double eta = 0;   ///< reduction factor (> 1); 0 = ratio of consecutive fidelity levels
+    int bracket = -1; ///< -1: cycle all brackets (Hyperband); s >= 0: always bracket s;
+                      ///< -2: always the most exploratory, s = K (successive halving)
 };
 
 template <SearchSpace S, class Sampler = uniform_sampler<S>>
@@ -53,19 +60,18 @@ public:
     explicit hyperband(S space = {}, hyperband_options opts = {}, Sampler sampler = {})
         : m_space(std::move(space)), m_options(opts), m_sampler(std::move(sampler)) {
         if (opts.eta != 0 && !(opts.eta > 1)) {
-            throw std::invalid_argument("hyperband: eta must be > 1, got " + std::to_string(opts.eta));
+            throw std::invalid_argument("hyperband: eta must be > 1, got " +
+                                        std::to_string(opts.eta));
         }
     }
 
     /// The fidelity levels, ascending; called by the runner before the first ask.
     void set_fidelities(std::span<const double> levels) {
-        if (levels.empty()) throw std::invalid_argument("hyperband: no fidelity levels");
+        if (levels.empty())
+            throw std::invalid_argument("hyperband: no fidelity levels");
         m_levels.assign(levels.begin(), levels.end());
         const auto k = m_levels.size() - 1;
-        m_eta = m_options.eta;
-        if (m_eta == 0) {
-            m_eta = k == 0 ? 3.0 : std::pow(m_levels.back() / m_levels.front(), 1.0 / static_cast<double>(k));
-        }
+        m_eta = m_options.eta != 0 ? m_options.eta : default_eta(m_levels);
         if (m_options.bracket < -2 || m_options.bracket > static_cast<int>(k)) {
             throw std::invalid_argument("hyperband: bracket " + std::to_string(m_options.bracket) +
                                         " exceeds the " + std::to_string(k) + " of " +
@@ -78,9 +84,11 @@ public:
 
     template <RandomGenerator G>
     [[nodiscard]] request ask(G& gen) {
-        if (m_levels.empty()) throw std::logic_error("hyperband: set_fidelities was not called");
+        if (m_levels.empty())
+            throw std::logic_error("hyperband: set_fidelities was not called");
         for (auto& b : m_brackets) {
-            if (b.asked < b.rung.size()) return {b.rung[b.asked++].arch, m_levels[b.level]};
+            if (b.asked < b.rung.size())
+                return {b.rung[b.asked++].arch, m_levels[b.level]};
         }
         open_bracket(gen);
         auto& b = m_brackets.back();
@@ -89,15 +97,18 @@ public:
 
     void tell(const request& r, const evaluation& e) {
         for (auto it = m_brackets.begin(); it != m_brackets.end(); ++it) {
-            if (m_levels[it->level] != r.fidelity) continue;
+            if (m_levels[it->level] != r.fidelity)
+                continue;
             for (std::size_t i = 0; i < it->asked; ++i) {
                 auto& slot = it->rung[i];
-                if (slot.told || slot.arch != r.arch) continue;
+                if (slot.told || slot.arch != r.arch)
+                    continue;
                 slot.told = true;
                 slot.reward = e.reward;
                 ++it->told;
                 m_sampler.observe(r.arch, it->level, e.reward);
-                if (it->told == it->rung.size()) promote(it);
+                if (it->told == it->rung.size())
+                    promote(it);
                 return;
             }
         }
@@ -111,8 +122,9 @@ public:
     /// Configurations bracket s starts with.
     [[nodiscard]] std::size_t bracket_size(std::size_t s) const {
         const auto k = static_cast<double>(m_levels.size() - 1);
-        return static_cast<std::size_t>(
-            std::ceil((k + 1) / (static_cast<double>(s) + 1) * std::pow(m_eta, static_cast<double>(s)) - 1e-9));
+        return static_cast<std::size_t>(std::ceil((k + 1) / (static_cast<double>(s) + 1) *
+                                                      std::pow(m_eta, static_cast<double>(s)) -
+                                                  1e-9));
     }
 
 private:
@@ -132,11 +144,13 @@ private:
     void open_bracket(G& gen) {
         const std::size_t k = m_levels.size() - 1;
         const std::size_t s = m_next_bracket;
-        if (m_cycle) m_next_bracket = s == 0 ? k : s - 1;
+        if (m_cycle)
+            m_next_bracket = s == 0 ? k : s - 1;
         bracket_state b{k - s, {}, 0, 0};
         const auto n = bracket_size(s);
         b.rung.reserve(n);
-        for (std::size_t i = 0; i < n; ++i) b.rung.push_back({m_sampler.propose(m_space, gen)});
+        for (std::size_t i = 0; i < n; ++i)
+            b.rung.push_back({m_sampler.propose(m_space, gen)});
         m_brackets.push_back(std::move(b));
     }
 
@@ -149,9 +163,11 @@ private:
         std::stable_sort(rung.begin(), rung.end(),
                          [](const entry& a, const entry& b) { return a.reward > b.reward; });
         const auto keep = std::max<std::size_t>(
-            1, static_cast<std::size_t>(std::floor(static_cast<double>(rung.size()) / m_eta + 1e-9)));
+            1,
+            static_cast<std::size_t>(std::floor(static_cast<double>(rung.size()) / m_eta + 1e-9)));
         rung.resize(keep);
-        for (auto& e : rung) e = {e.arch};
+        for (auto& e : rung)
+            e = {e.arch};
         ++it->level;
         it->asked = 0;
         it->told = 0;

@@ -36,25 +36,24 @@ namespace nascent::surrogate {
 
 /// A kernel: see the header comment. W passed to gradient_dot is symmetric.
 template <class K>
-concept Kernel =
-    std::copy_constructible<K> && requires {
-        typename K::input;
-        typename K::data;
-    } && requires(const K& k, K& mk, const typename K::data& d, typename K::data& md,
-                  const typename K::input& x, std::span<const typename K::input> xs,
-                  const Eigen::VectorXd& v, const Eigen::MatrixXd& w, std::size_t p) {
-        { K::make_data(xs) } -> std::same_as<typename K::data>;
-        K::append(md, x);
-        { K::size(d) } -> std::convertible_to<std::size_t>;
-        { k.num_params() } -> std::convertible_to<std::size_t>;
-        { k.params() } -> std::same_as<Eigen::VectorXd>;
-        mk.set_params(v);
-        { k.gram(d) } -> std::same_as<Eigen::MatrixXd>;
-        { k.cross(d, d) } -> std::same_as<Eigen::MatrixXd>;
-        { k.diag(d) } -> std::same_as<Eigen::VectorXd>;
-        { k.gram_gradient(d, p) } -> std::same_as<Eigen::MatrixXd>;
-        { k.gradient_dot(d, w) } -> std::same_as<Eigen::VectorXd>;
-    };
+concept Kernel = std::copy_constructible<K> && requires {
+    typename K::input;
+    typename K::data;
+} && requires(const K& k, K& mk, const typename K::data& d, typename K::data& md,
+              const typename K::input& x, std::span<const typename K::input> xs,
+              const Eigen::VectorXd& v, const Eigen::MatrixXd& w, std::size_t p) {
+    { K::make_data(xs) } -> std::same_as<typename K::data>;
+    K::append(md, x);
+    { K::size(d) } -> std::convertible_to<std::size_t>;
+    { k.num_params() } -> std::convertible_to<std::size_t>;
+    { k.params() } -> std::same_as<Eigen::VectorXd>;
+    mk.set_params(v);
+    { k.gram(d) } -> std::same_as<Eigen::MatrixXd>;
+    { k.cross(d, d) } -> std::same_as<Eigen::MatrixXd>;
+    { k.diag(d) } -> std::same_as<Eigen::VectorXd>;
+    { k.gram_gradient(d, p) } -> std::same_as<Eigen::MatrixXd>;
+    { k.gradient_dot(d, w) } -> std::same_as<Eigen::VectorXd>;
+};
 
 /// The feature columns a kernel reads: [first, first + count); count 0 means "to the last one".
 /// Lets a sum or product combine kernels on different parts of one feature vector.
@@ -102,15 +101,15 @@ struct vector_data {
     using data = Eigen::MatrixXd; ///< one row per point
 
     [[nodiscard]] static data make_data(std::span<const input> xs) {
-        if (xs.empty()) return data(0, 0);
+        if (xs.empty())
+            return data(0, 0);
         const Eigen::Index dims = xs[0].size();
         data out(static_cast<Eigen::Index>(xs.size()), dims);
         for (std::size_t i = 0; i < xs.size(); ++i) {
             if (xs[i].size() != dims) {
                 throw std::invalid_argument("feature vector " + std::to_string(i) + " has " +
                                             std::to_string(xs[i].size()) +
-                                            " entries, the first one has " +
-                                            std::to_string(dims));
+                                            " entries, the first one has " + std::to_string(dims));
             }
             out.row(static_cast<Eigen::Index>(i)) = xs[i].transpose();
         }
@@ -142,10 +141,9 @@ namespace detail {
     const Eigen::Index count =
         cols.count == 0 ? x.cols() - first : static_cast<Eigen::Index>(cols.count);
     if (first < 0 || count <= 0 || first + count > x.cols()) {
-        throw std::invalid_argument(std::string(who) + " reads columns [" +
-                                    std::to_string(cols.first) + ", " +
-                                    std::to_string(first + count) + ") but the features have " +
-                                    std::to_string(x.cols()));
+        throw std::invalid_argument(
+            std::string(who) + " reads columns [" + std::to_string(cols.first) + ", " +
+            std::to_string(first + count) + ") but the features have " + std::to_string(x.cols()));
     }
     return x.middleCols(first, count);
 }
@@ -182,6 +180,53 @@ namespace detail {
 } // namespace detail
 
 // ---------------------------------------------------------------------------------------------
+// Length-scales, shared by the stationary and Hamming kernels
+
+namespace detail {
+/// The hyper-parameters of a kernel with length-scales, in log space: one shared by every column,
+/// or one per column read (ARD). `name` labels errors.
+class lengthscale_parameters {
+public:
+    lengthscale_parameters(double initial, std::size_t ard, const char* name,
+                           const char* initial_name)
+        : m_log_lengthscales(
+              Eigen::VectorXd::Constant(ard == 0 ? 1 : static_cast<Eigen::Index>(ard),
+                                        std::log(check_positive(initial, initial_name)))),
+          m_ard(ard > 0), m_name(name) {}
+
+    [[nodiscard]] std::size_t num_params() const noexcept {
+        return static_cast<std::size_t>(m_log_lengthscales.size());
+    }
+    [[nodiscard]] Eigen::VectorXd params() const { return m_log_lengthscales; }
+    void set_params(const Eigen::VectorXd& v) {
+        check_param_count(v, num_params(), m_name);
+        m_log_lengthscales = v;
+    }
+    [[nodiscard]] Eigen::VectorXd lengthscales() const { return m_log_lengthscales.array().exp(); }
+
+protected:
+    [[nodiscard]] bool ard() const noexcept { return m_ard; }
+    /// 1 / l_d for the `columns` read (one value without ARD; with it, their count must match).
+    [[nodiscard]] Eigen::VectorXd inverse_lengthscales(Eigen::Index columns) const {
+        if (m_ard && columns != m_log_lengthscales.size()) {
+            throw std::invalid_argument(
+                std::string(m_name) + " has " + std::to_string(m_log_lengthscales.size()) +
+                " ARD length-scales but reads " + std::to_string(columns) + " columns");
+        }
+        // One length-scale: std::exp, as a scalar (bit-for-bit what the kernels always computed).
+        if (!m_ard)
+            return Eigen::VectorXd::Constant(1, std::exp(-m_log_lengthscales[0]));
+        return (-m_log_lengthscales).array().exp();
+    }
+
+private:
+    Eigen::VectorXd m_log_lengthscales;
+    bool m_ard;
+    const char* m_name;
+};
+} // namespace detail
+
+// ---------------------------------------------------------------------------------------------
 // Stationary kernels on Euclidean features
 
 /// Options of rbf and matern52.
@@ -194,38 +239,27 @@ struct stationary_options {
 /// A kernel k = f(r^2) of the length-scale-weighted squared distance. `Profile` gives f and
 /// the slope g with dk/d(log l_d) = g(r^2) * (x_d - x'_d)^2 / l_d^2.
 template <class Profile>
-class stationary : public vector_data {
+class stationary : public vector_data, public detail::lengthscale_parameters {
 public:
     using options = stationary_options;
 
     stationary() : stationary(options{}) {}
     explicit stationary(const options& o)
-        : m_cols(o.cols),
-          m_log_lengthscales(Eigen::VectorXd::Constant(
-              o.ard == 0 ? 1 : static_cast<Eigen::Index>(o.ard),
-              std::log(detail::check_positive(o.lengthscale, Profile::name)))),
-          m_ard(o.ard > 0) {}
-
-    [[nodiscard]] std::size_t num_params() const noexcept {
-        return static_cast<std::size_t>(m_log_lengthscales.size());
-    }
-    [[nodiscard]] Eigen::VectorXd params() const { return m_log_lengthscales; }
-    void set_params(const Eigen::VectorXd& v) {
-        detail::check_param_count(v, num_params(), Profile::name);
-        m_log_lengthscales = v;
-    }
-    [[nodiscard]] Eigen::VectorXd lengthscales() const { return m_log_lengthscales.array().exp(); }
+        : lengthscale_parameters(o.lengthscale, o.ard, Profile::name, Profile::name),
+          m_cols(o.cols) {}
 
     [[nodiscard]] Eigen::MatrixXd gram(const data& x) const {
         Eigen::MatrixXd k = detail::lower_squared_distances(scaled(x));
         const Eigen::Index n = k.rows();
-        for (Eigen::Index j = 0; j < n; ++j) Profile::value(k.col(j).tail(n - j).array());
+        for (Eigen::Index j = 0; j < n; ++j)
+            Profile::value(k.col(j).tail(n - j).array());
         detail::symmetrise_from_lower(k);
         return k;
     }
     [[nodiscard]] Eigen::MatrixXd cross(const data& a, const data& b) const {
         Eigen::MatrixXd k = detail::squared_distances(scaled(a), scaled(b));
-        for (Eigen::Index j = 0; j < k.cols(); ++j) Profile::value(k.col(j).array());
+        for (Eigen::Index j = 0; j < k.cols(); ++j)
+            Profile::value(k.col(j).array());
         return k;
     }
     [[nodiscard]] Eigen::VectorXd diag(const data& x) const {
@@ -239,9 +273,9 @@ public:
         detail::symmetrise_from_lower(r2);
         Eigen::ArrayXXd slope = r2.array();
         Profile::slope(slope);
-        if (!m_ard) return (slope * r2.array()).matrix();
-        Eigen::MatrixXd dp =
-            detail::lower_squared_distances(s.col(static_cast<Eigen::Index>(p)));
+        if (!ard())
+            return (slope * r2.array()).matrix();
+        Eigen::MatrixXd dp = detail::lower_squared_distances(s.col(static_cast<Eigen::Index>(p)));
         detail::symmetrise_from_lower(dp);
         return (slope * dp.array()).matrix();
     }
@@ -251,7 +285,7 @@ public:
         Eigen::MatrixXd r2 = detail::lower_squared_distances(s);
         const Eigen::Index n = r2.rows();
         Eigen::ArrayXd slope(n);
-        if (!m_ard) {
+        if (!ard()) {
             // <W, slope o r2>, from the strict lower triangle (r2 = 0 on the diagonal).
             double sum = 0.0;
             for (Eigen::Index j = 0; j < n; ++j) {
@@ -288,19 +322,13 @@ private:
     /// The columns read, divided by their length-scales.
     [[nodiscard]] Eigen::MatrixXd scaled(const data& x) const {
         const auto v = detail::column_view(x, m_cols, Profile::name);
-        if (!m_ard) return v * std::exp(-m_log_lengthscales[0]);
-        if (v.cols() != m_log_lengthscales.size()) {
-            throw std::invalid_argument(std::string(Profile::name) + " has " +
-                                        std::to_string(m_log_lengthscales.size()) +
-                                        " ARD length-scales but reads " +
-                                        std::to_string(v.cols()) + " columns");
-        }
-        return v * (-m_log_lengthscales).array().exp().matrix().asDiagonal();
+        const Eigen::VectorXd inverse = inverse_lengthscales(v.cols());
+        if (!ard())
+            return v * inverse[0];
+        return v * inverse.asDiagonal();
     }
 
     columns m_cols;
-    Eigen::VectorXd m_log_lengthscales;
-    bool m_ard;
 };
 
 namespace detail {
@@ -355,27 +383,14 @@ struct hamming_options {
 /// m of D positions get exp(-m / (D l)) with one length-scale. (The plain "overlap" kernel of
 /// CoCaBO, (1/D) sum_d [x_d = x'_d], is its first-order expansion; the exponential form lets the
 /// length-scale decide how fast similarity decays with the number of changed edges.)
-class hamming : public vector_data {
+class hamming : public vector_data, public detail::lengthscale_parameters {
 public:
     using options = hamming_options;
 
     hamming() : hamming(options{}) {}
     explicit hamming(const options& o)
-        : m_cols(o.cols),
-          m_log_lengthscales(Eigen::VectorXd::Constant(
-              o.ard == 0 ? 1 : static_cast<Eigen::Index>(o.ard),
-              std::log(detail::check_positive(o.lengthscale, "hamming lengthscale")))),
-          m_ard(o.ard > 0) {}
-
-    [[nodiscard]] std::size_t num_params() const noexcept {
-        return static_cast<std::size_t>(m_log_lengthscales.size());
-    }
-    [[nodiscard]] Eigen::VectorXd params() const { return m_log_lengthscales; }
-    void set_params(const Eigen::VectorXd& v) {
-        detail::check_param_count(v, num_params(), "hamming");
-        m_log_lengthscales = v;
-    }
-    [[nodiscard]] Eigen::VectorXd lengthscales() const { return m_log_lengthscales.array().exp(); }
+        : lengthscale_parameters(o.lengthscale, o.ard, "hamming", "hamming lengthscale"),
+          m_cols(o.cols) {}
 
     [[nodiscard]] Eigen::MatrixXd gram(const data& x) const { return cross(x, x); }
     [[nodiscard]] Eigen::MatrixXd cross(const data& a, const data& b) const {
@@ -392,7 +407,8 @@ public:
         const Eigen::MatrixXd h = weighted_mismatches(x, x);
         const Eigen::ArrayXXd k = (-h.array()).exp();
         // d/d(log l_d) of -w_d [x_d != x'_d] with w_d = 1 / (D l_d) is +w_d [x_d != x'_d].
-        if (!m_ard) return (k * h.array()).matrix();
+        if (!ard())
+            return (k * h.array()).matrix();
         const auto v = detail::column_view(x, m_cols, "hamming");
         return (k * mismatches(v.col(static_cast<Eigen::Index>(p)),
                                v.col(static_cast<Eigen::Index>(p)), weights(v.cols())[p])
@@ -403,7 +419,8 @@ public:
     [[nodiscard]] Eigen::VectorXd gradient_dot(const data& x, const Eigen::MatrixXd& w) const {
         const Eigen::MatrixXd h = weighted_mismatches(x, x);
         const Eigen::ArrayXXd m = w.array() * (-h.array()).exp();
-        if (!m_ard) return Eigen::VectorXd::Constant(1, (m * h.array()).sum());
+        if (!ard())
+            return Eigen::VectorXd::Constant(1, (m * h.array()).sum());
         const auto v = detail::column_view(x, m_cols, "hamming");
         const Eigen::VectorXd wd = weights(v.cols());
         Eigen::VectorXd out(v.cols());
@@ -416,21 +433,16 @@ public:
 private:
     /// Per-position weights 1 / (D l_d).
     [[nodiscard]] Eigen::VectorXd weights(Eigen::Index positions) const {
-        if (m_ard && positions != m_log_lengthscales.size()) {
-            throw std::invalid_argument("hamming has " + std::to_string(m_log_lengthscales.size()) +
-                                        " ARD length-scales but reads " +
-                                        std::to_string(positions) + " columns");
-        }
-        const Eigen::VectorXd w = (-m_log_lengthscales).array().exp() /
-                                  static_cast<double>(positions);
-        return m_ard ? w : Eigen::VectorXd::Constant(positions, w[0]);
+        const Eigen::VectorXd w = inverse_lengthscales(positions) / static_cast<double>(positions);
+        return ard() ? w : Eigen::VectorXd::Constant(positions, w[0]);
     }
     template <class A, class B>
     [[nodiscard]] static Eigen::MatrixXd mismatches(const A& a, const B& b, double weight) {
         Eigen::MatrixXd out(a.size(), b.size());
         for (Eigen::Index j = 0; j < b.size(); ++j) {
             const double bj = b[j];
-            for (Eigen::Index i = 0; i < a.size(); ++i) out(i, j) = a[i] != bj ? weight : 0.0;
+            for (Eigen::Index i = 0; i < a.size(); ++i)
+                out(i, j) = a[i] != bj ? weight : 0.0;
         }
         return out;
     }
@@ -456,8 +468,6 @@ private:
     }
 
     columns m_cols;
-    Eigen::VectorXd m_log_lengthscales;
-    bool m_ard;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -512,8 +522,8 @@ private:
 
 /// Two kernels on the same data type; parameters of A first, then those of B.
 template <Kernel A, Kernel B>
-    requires std::same_as<typename A::data, typename B::data> &&
-             std::same_as<typename A::input, typename B::input>
+requires std::same_as<typename A::data, typename B::data> &&
+    std::same_as<typename A::input, typename B::input>
 class kernel_pair {
 public:
     using input = typename A::input;
@@ -599,13 +609,13 @@ public:
 
 /// `rbf{} + hamming{}` is a sum_kernel<rbf, hamming>: the composition is a type.
 template <Kernel A, Kernel B>
-    requires std::same_as<typename A::data, typename B::data>
+requires std::same_as<typename A::data, typename B::data>
 [[nodiscard]] sum_kernel<A, B> operator+(const A& a, const B& b) {
     return {a, b};
 }
 /// `rbf{} * hamming{}` is a product_kernel<rbf, hamming>.
 template <Kernel A, Kernel B>
-    requires std::same_as<typename A::data, typename B::data>
+requires std::same_as<typename A::data, typename B::data>
 [[nodiscard]] product_kernel<A, B> operator*(const A& a, const B& b) {
     return {a, b};
 }
