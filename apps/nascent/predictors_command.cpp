@@ -9,12 +9,14 @@
 #include <nascent/core/stats.hpp>
 #include <nascent/io/atomic_write.hpp>
 
+#include <nascent/exec/tbb_executor.hpp>
+#include <nascent/surrogate/predictor_evaluation.hpp>
+
 #include <nlohmann/json.hpp>
-#include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
 
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <numeric>
 #include <stdexcept>
 
@@ -22,24 +24,52 @@ namespace nascent::cli {
 namespace {
 
 using cell = nb201::cell;
+using split = surrogate::predictor_split<cell>;
 
-const std::vector<std::string> known_predictors{"gcn",   "bananas",      "gp",
-                                                "wl-gp", "bananas+cost", "bananas+lc"};
-
-struct split {
-    std::vector<cell> train; ///< nested: the first n are the training set of size n
-    std::vector<double> train_target;
-    std::vector<cell> test;
-    std::vector<double> test_accuracy;
+/// The predictors by name: each scores a fresh model (seeded per split) on a split.
+struct predictor_entry {
+    std::string_view name;
+    std::string_view note; ///< shown after the name in --help
+    std::function<surrogate::predictor_score(const split&, std::size_t n, std::uint64_t seed,
+                                             const bench::nb201_evaluator&)>
+        score;
 };
 
-struct outcome {
-    double tau = std::nan("");
-    double rho = std::nan("");
-    double fit_seconds = 0;
-    double predict_seconds = 0;
-    std::string error; ///< a predictor that throws is reported, not fatal
-};
+template <class Make>
+predictor_entry entry(std::string_view name, Make make, std::string_view note = {}) {
+    return {name, note,
+            [make](const split& data, std::size_t n, std::uint64_t seed,
+                   const bench::nb201_evaluator& ev) {
+                return surrogate::score_predictor(make(seed, ev), data, n);
+            }};
+}
+
+const std::vector<predictor_entry>& known_predictors() {
+    static const std::vector<predictor_entry> all{
+        entry("gcn", [](std::uint64_t seed, const auto&) { return nb201_models::gcn(seed); }),
+        entry("bananas",
+              [](std::uint64_t seed, const auto&) { return nb201_models::ensemble(seed); }),
+        entry(
+            "gp", [](std::uint64_t, const auto&) { return nb201_models::hamming_gp(); },
+            "(Hamming)"),
+        entry("wl-gp", [](std::uint64_t, const auto&) { return nb201_models::wl_gp(); }),
+        entry("bananas+cost",
+              [](std::uint64_t seed, const auto&) { return nb201_models::cost_ensemble(seed); }),
+        entry("bananas+lc",
+              [](std::uint64_t seed, const bench::nb201_evaluator& ev) {
+                  return nb201_models::curve_ensemble(ev, seed);
+              }),
+    };
+    return all;
+}
+
+const predictor_entry* find_predictor(const std::string& name) {
+    for (const auto& p : known_predictors()) {
+        if (p.name == name)
+            return &p;
+    }
+    return nullptr;
+}
 
 void check(const predictors_settings& s) {
     if (s.sizes.empty() || s.seeds == 0 || s.test < 2 || s.threads == 0 || s.predictors.empty()) {
@@ -48,10 +78,12 @@ void check(const predictors_settings& s) {
             "--predictors");
     }
     for (const auto& p : s.predictors) {
-        if (std::ranges::find(known_predictors, p) == known_predictors.end()) {
-            throw std::invalid_argument(
-                "predictors: unknown predictor '" + p +
-                "' (valid: gcn, bananas, gp, wl-gp, bananas+cost, bananas+lc)");
+        if (find_predictor(p) == nullptr) {
+            std::string valid;
+            for (const auto& k : known_predictors())
+                valid += (valid.empty() ? "" : ", ") + std::string(k.name);
+            throw std::invalid_argument("predictors: unknown predictor '" + p +
+                                        "' (valid: " + valid + ")");
         }
     }
     const auto largest = *std::ranges::max_element(s.sizes);
@@ -67,26 +99,15 @@ split draw_split(const bench::nb201_table& table, const predictors_settings& s,
                  std::size_t seed_index) {
     const auto dataset = bench::parse_nb201_dataset(s.dataset);
     const auto metric = bench::parse_nb201_metric(s.target);
-    std::vector<std::uint64_t> order(table.size());
-    std::iota(order.begin(), order.end(), std::uint64_t{0});
-    rng gen(derive_seed(s.seed, seed_index));
-    shuffle(order.begin(), order.end(), gen);
     const auto largest = *std::ranges::max_element(s.sizes);
-    split out;
-    for (const auto index : order) {
+    auto lookup = [&](std::uint64_t index) -> std::optional<std::pair<cell, double>> {
         const auto acc = table.accuracy(index, dataset, metric);
-        if (!acc || !std::isfinite(*acc))
-            continue;
-        if (out.test.size() < s.test) {
-            out.test.push_back(table.cell_at(index));
-            out.test_accuracy.push_back(*acc);
-        } else if (out.train.size() < largest) {
-            out.train.push_back(table.cell_at(index));
-            out.train_target.push_back(-std::log(std::max(100.0 - *acc, 1e-6)));
-        } else {
-            break;
-        }
-    }
+        if (!acc)
+            return std::nullopt;
+        return std::pair{table.cell_at(index), *acc};
+    };
+    auto out = surrogate::draw_predictor_split<cell>(table.size(), lookup, s.test, largest,
+                                                     derive_seed(s.seed, seed_index));
     if (out.train.size() < largest) {
         throw std::invalid_argument("predictors: only " +
                                     std::to_string(out.test.size() + out.train.size()) +
@@ -95,58 +116,17 @@ split draw_split(const bench::nb201_table& table, const predictors_settings& s,
     return out;
 }
 
-template <class Model>
-std::vector<double> predicted_means(const Model& model, const std::vector<cell>& xs) {
-    std::vector<prediction> ps;
-    if constexpr (requires { model.predict_many(std::span<const cell>(xs)); }) {
-        ps = model.predict_many(std::span<const cell>(xs));
-    } else {
-        ps = model.predict_batch(xs);
+} // namespace
+
+std::string predictor_choices() {
+    std::string out;
+    for (const auto& p : known_predictors()) {
+        out += (out.empty() ? "" : ", ") + std::string(p.name);
+        if (!p.note.empty())
+            out += " " + std::string(p.note);
     }
-    std::vector<double> out;
-    out.reserve(ps.size());
-    for (const auto& p : ps)
-        out.push_back(p.mean);
     return out;
 }
-
-template <class Model>
-outcome score(Model model, const split& data, std::size_t n) {
-    outcome o;
-    const auto start = clock_type::now();
-    model.fit(std::span<const cell>(data.train.data(), n),
-              std::span<const double>(data.train_target.data(), n));
-    o.fit_seconds = seconds_since(start);
-    const auto predicted = clock_type::now();
-    const auto means = predicted_means(model, data.test);
-    o.predict_seconds = seconds_since(predicted);
-    o.tau = kendall_tau(means, data.test_accuracy);
-    o.rho = spearman(means, data.test_accuracy);
-    return o;
-}
-
-outcome evaluate(const std::string& predictor, const split& data, std::size_t n, std::uint64_t seed,
-                 const bench::nb201_evaluator& evaluator) {
-    try {
-        if (predictor == "gcn")
-            return score(nb201_models::gcn(seed), data, n);
-        if (predictor == "bananas")
-            return score(nb201_models::ensemble(seed), data, n);
-        if (predictor == "bananas+cost")
-            return score(nb201_models::cost_ensemble(seed), data, n);
-        if (predictor == "bananas+lc")
-            return score(nb201_models::curve_ensemble(evaluator, seed), data, n);
-        if (predictor == "gp")
-            return score(nb201_models::hamming_gp(), data, n);
-        return score(nb201_models::wl_gp(), data, n);
-    } catch (const std::exception& e) { // never out of a TBB task: the row says what failed
-        outcome o;
-        o.error = e.what();
-        return o;
-    }
-}
-
-} // namespace
 
 int run_predictors(const predictors_settings& s) {
     check(s);
@@ -158,23 +138,19 @@ int run_predictors(const predictors_settings& s) {
     for (std::size_t k = 0; k < s.seeds; ++k)
         splits.push_back(draw_split(table, s, k));
 
-    // One task per (predictor, size, seed); each writes its own slot.
+    std::vector<const predictor_entry*> chosen;
+    for (const auto& p : s.predictors)
+        chosen.push_back(find_predictor(p));
     const std::size_t per_predictor = s.sizes.size() * s.seeds;
     const std::size_t tasks = s.predictors.size() * per_predictor;
-    std::vector<outcome> results(tasks);
     const auto start = clock_type::now();
     progress_bar bar("predictors", tasks);
-    std::atomic<std::size_t> done{0};
-    tbb::task_arena arena(static_cast<int>(s.threads));
-    arena.execute([&] {
-        tbb::parallel_for(std::size_t{0}, tasks, [&](std::size_t t) {
-            const auto& predictor = s.predictors[t / per_predictor];
-            const auto size = s.sizes[(t % per_predictor) / s.seeds];
-            const auto k = t % s.seeds;
-            results[t] = evaluate(predictor, splits[k], size, derive_seed(s.seed, k), evaluator);
-            bar.update(++done);
-        });
-    });
+    const auto results = surrogate::evaluate_predictors(
+        chosen.size(), std::span<const std::size_t>(s.sizes), std::span<const split>(splits),
+        [&](std::size_t p, const split& data, std::size_t n, std::size_t k) {
+            return chosen[p]->score(data, n, derive_seed(s.seed, k), evaluator);
+        },
+        exec::tbb_executor(s.threads), bar.callback());
     const double total = seconds_since(start);
 
     std::printf("NAS-Bench-201 %s, target %s: %zu held-out cells, %zu seeds, seed %llu, %zu "

@@ -43,4 +43,7 @@ struct predictors_settings {
 /// thread count (the times do). Bad settings throw std::invalid_argument.
 int run_predictors(const predictors_settings& s);
 
+/// The predictors --predictors accepts, for --help: "gcn, bananas, gp (Hamming), ...".
+std::string predictor_choices();
+
 } // namespace nascent::cli
