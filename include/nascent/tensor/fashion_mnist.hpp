@@ -13,6 +13,7 @@
 // by default), the training set the rest; the test set is the t10k files. The split is fixed,
 // needs no seed and matches across runs and machines.
 
+#include <nascent/core/rng.hpp>
 #include <nascent/tensor/tensor.hpp>
 
 #include <zlib.h>
@@ -23,6 +24,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <numeric>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -356,5 +358,38 @@ private:
         return out;
     }
 };
+
+/// A labelled mini-batch [B, C, H, W] (e.g. for the data-dependent zero-cost proxies).
+struct labelled_batch {
+    ndarray images;
+    std::vector<std::int32_t> labels;
+};
+
+/// `size` distinct Fashion-MNIST training images drawn with `seed` (the same batch for every
+/// architecture), padded to 32 x 32 and replicated to 3 channels as NAS-Bench-201 networks take
+/// them, normalised with the training set's mean and std. Loads the whole training split once.
+[[nodiscard]] inline labelled_batch
+fashion_mnist_batch(std::size_t size, std::uint64_t seed,
+                    const std::filesystem::path& dir = fashion_mnist_default_dir) {
+    if (size == 0)
+        throw std::invalid_argument("fashion_mnist_batch: size 0");
+    const auto data =
+        fashion_mnist::load({.dir = dir, .format = {.pad_to_32 = true, .three_channels = true}});
+    const auto& train = data.train;
+    if (size > train.size()) {
+        throw std::invalid_argument("fashion_mnist_batch: size " + std::to_string(size) +
+                                    " exceeds the " + std::to_string(train.size()) +
+                                    " training images");
+    }
+    // A partial Fisher-Yates shuffle: the first `size` positions are a uniform sample.
+    std::vector<std::size_t> order(train.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    rng gen(seed);
+    for (std::size_t i = 0; i < size; ++i) {
+        std::swap(order[i], order[i + uniform_index(gen, order.size() - i)]);
+    }
+    order.resize(size);
+    return {train.images(order), train.labels(order)};
+}
 
 } // namespace nascent::tensor
