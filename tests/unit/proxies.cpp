@@ -198,9 +198,9 @@ TEST_CASE("synflow: normalising between layers is exact, and the full network ne
 
 TEST_CASE("synflow: data-free, reproducible, and only weakly dependent on the initialisation") {
     const auto cell = nb201::space::parse("|nor_conv_1x1~0|+|skip_connect~0|nor_conv_3x3~1|+|avg_pool_3x3~0|nor_conv_3x3~1|skip_connect~2|");
-    const ev::proxy_evaluator_options options{.proxies = {.network = tiny_nb201}};
-    const ev::proxy_evaluator on_a(options, random_batch(6, 1));
-    const ev::proxy_evaluator on_b(options, random_batch(6, 2));
+    const ev::nb201_factory tiny{tiny_nb201};
+    const ev::proxy_evaluator on_a(nb201::space{}, tiny, {}, random_batch(6, 1));
+    const ev::proxy_evaluator on_b(nb201::space{}, tiny, {}, random_batch(6, 2));
     const auto a = on_a.evaluate(cell);
     const auto b = on_b.evaluate(cell);
     REQUIRE(a.ok());
@@ -225,7 +225,7 @@ TEST_CASE("synflow's batch norms are exact identities, and everything is put bac
     nascent::rng gen(8);
     bn.weight().mutable_value() = t::randn({5}, gen);
     const auto saved = bn.state();
-    ev::detail::make_identity(bn);
+    nn::make_identity(bn);
     const ndarray x = t::randn({2, 5, 3, 3}, gen);
     CHECK(bn.forward(variable(x)).value() == x);
     CHECK(!bn.is_training());
@@ -434,14 +434,14 @@ TEST_CASE("grasp: the batch-norm tangent op's backward matches finite difference
     // S(x, v) = sum a * tangent(x, v), in double via the op's float output: use a wide step.
     const auto s_of = [&](const ndarray& x, const ndarray& v) {
         const t::no_grad_guard no_grad;
-        const auto out = ev::detail::batch_norm_tangent(variable(x), variable(v), eps).value();
+        const auto out = t::batch_norm_tangent(variable(x), variable(v), eps).value();
         double total = 0.0;
         for (std::size_t i = 0; i < out.size(); ++i) total += static_cast<double>(a[i]) * out[i];
         return total;
     };
     variable x(x0, true);
     variable v(v0, true);
-    t::sum(t::mul(ev::detail::batch_norm_tangent(x, v, eps), variable(a))).backward();
+    t::sum(t::mul(t::batch_norm_tangent(x, v, eps), variable(a))).backward();
     const double h = 1e-2;
     for (std::size_t i = 0; i < x0.size(); ++i) {
         ndarray up = x0;
@@ -501,7 +501,9 @@ tangent_check check_tangent(nn::module& net, const ndarray& x, double h, nascent
         direction.push_back(std::move(d));
     }
     const auto state = net.state();
-    ev::detail::tangent_forward forward(layers, direction);
+    std::vector<variable> weights;
+    for (const auto& l : layers) weights.push_back(l.weight);
+    t::tangent_forward forward(weights, direction, ev::nb201_tangent_rules());
     const auto out = forward(net, {variable(x), {}});
     net.load_state(state);
     const bool same = out.value.value() == net(variable(x)).value();
@@ -608,7 +610,7 @@ TEST_CASE("synflow ranks NAS-Bench-201 cells as NASLib's published scores do") {
 
 TEST_CASE("proxy evaluator: metrics, reward, bad options, identical results on any thread count") {
     const auto batch = random_batch(4, 7);
-    const ev::proxy_evaluator evaluator({.reward = "nwot", .proxies = {.network = tiny_nb201}}, batch);
+    const ev::proxy_evaluator evaluator(nb201::space{}, ev::nb201_factory{tiny_nb201}, {.reward = "nwot"}, batch);
     CHECK(evaluator.reward() == "nwot");
     const auto cell = nb201::space::parse("|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|");
     const auto e = evaluator.evaluate(cell);

@@ -144,7 +144,7 @@ const auto cheap_cell = nb201::space::parse(
 
 // A tiny run (C = 8, one cell per stage, 4 steps of 25 images per epoch, 100 evaluation
 // images): too short to learn much, long enough to test everything but accuracy.
-eval::training_options tiny(std::vector<double> fidelities = {1}) {
+eval::builtin_training_options tiny(std::vector<double> fidelities = {1}) {
     return {.batch_size = 25,
             .train_subset = 100,
             .eval_subset = 100,
@@ -260,7 +260,7 @@ TEST_CASE("training evaluator: NB101 cells train too, bad cells and options are 
     bad.adjacency = 0; // the input does not reach the output
     CHECK(trainer.evaluate(bad).reason == "invalid cell");
 
-    const auto rejects = [](eval::training_options o, const char* fragment) {
+    const auto rejects = [](eval::builtin_training_options o, const char* fragment) {
         try {
             const eval::training_evaluator ev(std::move(o), grey_data());
         } catch (const std::invalid_argument& error) {

@@ -31,6 +31,7 @@
 // of at least 32 / 2^5 works; 32x32 maps shrink to 1x1 before the head).
 
 #include <nascent/core/rng.hpp>
+#include <nascent/eval/network_factory.hpp>
 #include <nascent/space/cost.hpp>
 #include <nascent/space/mbconv.hpp>
 #include <nascent/tensor/autograd.hpp>
@@ -266,5 +267,27 @@ make_mbconv_network(const mbconv::arch& a, const mbconv_network_options& o, rng&
         nn::linear_options{.in_features = mix, .out_features = o.classes}, gen));
     return net;
 }
+
+/// The NetworkFactory of MBConv genotypes: the network of `network` for each genotype, on
+/// `resolution` x `resolution` inputs (OFA's 224 by default; Fashion-MNIST's padded 32 works).
+struct mbconv_factory {
+    mbconv_network_options network{};
+    std::size_t resolution = 224;
+
+    [[nodiscard]] std::shared_ptr<tensor::nn::module> build(const mbconv::arch& a, rng& gen) const {
+        return make_mbconv_network(a, network, gen);
+    }
+    [[nodiscard]] tensor::shape_t input_shape() const {
+        return {network.input_channels, resolution, resolution};
+    }
+    [[nodiscard]] std::size_t parameter_count(const mbconv::arch& a) const {
+        return static_cast<std::size_t>(cost(a).params);
+    }
+    [[nodiscard]] nascent::cost::network_cost cost(const mbconv::arch& a) const {
+        return mbconv::space::cost(a, cost_options(network, static_cast<std::int64_t>(resolution)));
+    }
+};
+
+static_assert(NetworkFactory<mbconv_factory, mbconv::arch>);
 
 } // namespace nascent::eval

@@ -22,6 +22,8 @@
 // a few), and, on maps of odd size only, the down-sampling max-pool pads both sides (TF's 'same'
 // pads the bottom/right). The Fashion-MNIST evaluator feeds 32x32 maps, which stay even.
 
+#include <nascent/eval/network_factory.hpp>
+#include <nascent/space/cost.hpp>
 #include <nascent/space/nb101.hpp>
 #include <nascent/space/nb101_cost.hpp>
 #include <nascent/tensor/autograd.hpp>
@@ -67,13 +69,13 @@ namespace nn = tensor::nn;
 class conv_bn_relu final : public nn::module {
 public:
     conv_bn_relu(std::size_t c_in, std::size_t c_out, std::size_t kernel, rng& gen)
-        : m_conv(register_module("conv", std::make_shared<nn::conv2d>(
-                                             nn::conv2d_options{.in_channels = c_in,
-                                                                .out_channels = c_out,
-                                                                .kernel = kernel,
-                                                                .padding = kernel / 2,
-                                                                .bias = false},
-                                             gen))),
+        : m_conv(register_module(
+              "conv", std::make_shared<nn::conv2d>(nn::conv2d_options{.in_channels = c_in,
+                                                                      .out_channels = c_out,
+                                                                      .kernel = kernel,
+                                                                      .padding = kernel / 2,
+                                                                      .bias = false},
+                                                   gen))),
           m_bn(register_module("bn", std::make_shared<nn::batch_norm2d>(
                                          nn::batch_norm_options{.channels = c_out}))) {}
 
@@ -103,9 +105,8 @@ public:
 class nb101_cell_module final : public nn::module {
 public:
     nb101_cell_module(const nb101::cell& pruned, std::size_t c_in, std::size_t c_out, rng& gen)
-        : m_cell(pruned),
-          m_width(nb101::vertex_channels(pruned, static_cast<std::int64_t>(c_in),
-                                         static_cast<std::int64_t>(c_out))) {
+        : m_cell(pruned), m_width(nb101::vertex_channels(pruned, static_cast<std::int64_t>(c_in),
+                                                         static_cast<std::int64_t>(c_out))) {
         const std::size_t last = m_cell.output();
         for (std::size_t v = 1; v < last; ++v) {
             const auto w = static_cast<std::size_t>(m_width[v]);
@@ -122,8 +123,12 @@ public:
             }
             std::shared_ptr<nn::module> op;
             switch (m_cell.ops[v]) {
-            case nb101::conv3x3: op = std::make_shared<conv_bn_relu>(w, w, 3, gen); break;
-            case nb101::conv1x1: op = std::make_shared<conv_bn_relu>(w, w, 1, gen); break;
+            case nb101::conv3x3:
+                op = std::make_shared<conv_bn_relu>(w, w, 3, gen);
+                break;
+            case nb101::conv1x1:
+                op = std::make_shared<conv_bn_relu>(w, w, 1, gen);
+                break;
             default:
                 op = std::make_shared<nn::max_pool2d>(
                     tensor::max_pool2d_options{.kernel = 3, .stride = 1, .padding = 1});
@@ -149,18 +154,23 @@ public:
                 sum = sum ? tensor::add(*sum, y) : y;
             };
             for (std::size_t u = 1; u < v; ++u) {
-                if (!m_cell.edge(u, v)) continue;
+                if (!m_cell.edge(u, v))
+                    continue;
                 // Truncation: a wider input gives its first w channels (model_builder's truncate).
                 accumulate(out[u].dim(1) > w ? tensor::narrow(out[u], 1, 0, w) : out[u]);
             }
-            if (m_projection[v]) accumulate((*m_projection[v])(x));
+            if (m_projection[v])
+                accumulate((*m_projection[v])(x));
             // A pruned cell's interior vertex always has an input (it lies on an input path).
             out[v] = (*m_ops[v])(*sum);
-            if (m_cell.edge(v, last)) concat_in.push_back(out[v]);
+            if (m_cell.edge(v, last))
+                concat_in.push_back(out[v]);
         }
-        if (concat_in.empty()) return (*m_projection[last])(x); // input -> output only
+        if (concat_in.empty())
+            return (*m_projection[last])(x); // input -> output only
         tensor::variable y = concat_in.size() == 1 ? concat_in[0] : tensor::concat(concat_in, 1);
-        if (m_projection[last]) y = tensor::add(y, (*m_projection[last])(x));
+        if (m_projection[last])
+            y = tensor::add(y, (*m_projection[last])(x));
         return y;
     }
     [[nodiscard]] std::string_view kind() const override { return "nb101_cell"; }
@@ -208,5 +218,30 @@ make_nb101_network(const nb101::cell& cell, const nb101_network_options& o, rng&
         nn::linear_options{.in_features = channels, .out_features = o.classes}, gen));
     return net;
 }
+
+/// The NetworkFactory of NAS-Bench-101 cells: the network of `network` for each cell, on
+/// `resolution` x `resolution` inputs. A cell the space rejects is an "invalid cell".
+struct nb101_factory {
+    nb101_network_options network{};
+    std::size_t resolution = 32;
+
+    [[nodiscard]] std::shared_ptr<tensor::nn::module> build(const nb101::cell& c, rng& gen) const {
+        return make_nb101_network(c, network, gen);
+    }
+    [[nodiscard]] tensor::shape_t input_shape() const {
+        return {network.input_channels, resolution, resolution};
+    }
+    [[nodiscard]] std::size_t parameter_count(const nb101::cell& c) const {
+        return static_cast<std::size_t>(cost(c).params);
+    }
+    [[nodiscard]] nascent::cost::network_cost cost(const nb101::cell& c) const {
+        return nb101::network_cost(c, cost_options(network, static_cast<std::int64_t>(resolution)));
+    }
+    [[nodiscard]] static std::string_view invalid_reason(const nb101::cell&) noexcept {
+        return "invalid cell";
+    }
+};
+
+static_assert(NetworkFactory<nb101_factory, nb101::cell>);
 
 } // namespace nascent::eval

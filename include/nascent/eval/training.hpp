@@ -1,78 +1,51 @@
 #pragma once
-// An Evaluator that really trains: it builds the (reduced) network of a NAS-Bench-201 or
-// NAS-Bench-101 cell or of an MBConv genotype (eval/nb201_network.hpp, eval/nb101_network.hpp,
-// eval/mbconv_network.hpp), trains it on
-// Fashion-MNIST (28x28 zero-padded to 32x32; one grey channel, or three identical ones) with SGD
-// (Nesterov momentum, weight decay, a cosine schedule over the evaluation's epochs), and reports
+// The training evaluator (eval/training_evaluator.hpp) with the network factories of the
+// built-in spaces: NAS-Bench-201 cells (eval/nb201_network.hpp), NAS-Bench-101 cells
+// (eval/nb101_network.hpp) and MBConv genotypes (eval/mbconv_network.hpp).
 //
-//     train_acc, valid_acc, test_acc   accuracy (%): over the last training epoch, as the
-//                                      network was while training on it; on the validation and
-//                                      test splits afterwards (eval mode, running statistics)
-//     train_loss, valid_loss           mean cross-entropy, same sets
-//     train_seconds                    wall time of the training steps (not of the evaluation
-//                                      of the splits, nor of building the network)
-//     params                           trainable parameters
+// builtin_training_options describes all three reduced networks and the training in one struct
+// (what `nascent train` and `build-table` take), and
 //
-// with reward = valid_acc. Epochs are its fidelity: evaluate(g, epochs) trains for that many
-// epochs (any of fidelities(), e.g. {1, 2, 4}; another value is a failed evaluation), so
-// successive halving and Hyperband (strategy/hyperband.hpp, exec/multi_fidelity.hpp) run on it;
-// evaluate(g) trains for the highest fidelity. Each evaluation trains from scratch.
+//     training_evaluator trainer({.batch_size = 32, .fidelities = {1}}, data);
 //
-// Failure is data: a non-finite training or validation loss (divergence) gives
-// evaluation::failure("non-finite loss"), an invalid NAS-Bench-101 cell "invalid cell", an
-// invalid MBConv genotype "invalid genotype", an unknown fidelity "unknown fidelity"; bad options
-// or a missing data set throw from the constructor (std::invalid_argument naming the value).
+// is then one evaluator for NB201, NB101 and MBConv genotypes alike: its space is the sum of the
+// three (builtin_space, a std::variant genotype), so each genotype keeps its own space's hash,
+// seeds, validity and network. For one space, name its factory instead:
 //
-// Determinism: evaluation seeds are derive_seed(options.seed, space hash of the cell, stream)
-// (stream 0 initialises the weights, stream 1 shuffles the batches), so a cell's result depends
-// on the cell, the seed and the options only, not on what else was evaluated, in which order or
-// on which thread; and the tensor layer's results do not depend on the thread count (on one
-// machine). Isomorphic NAS-Bench-101 cells share their hash, hence their seeds. train_seconds is
-// the one metric that varies between identical evaluations.
-//
-// Thread safety: constant. evaluate is const; every evaluation builds its own network,
-// optimiser and generators; the data set is shared read-only (batches are converted into new
-// arrays). With options.threads > 0 an evaluation runs in a TBB arena of that many threads,
-// otherwise in the caller's (so that evaluations run in parallel by an executor share its
-// threads).
+//     training_evaluator trainer{nb201::space{}, nb201_factory{{.channels = 8, .cells_per_stage =
+//     1,
+//                                .input_channels = 1}}, data, {.fidelities = {1}}};
 
 #include <nascent/concepts.hpp>
-#include <nascent/core/evaluation.hpp>
 #include <nascent/core/rng.hpp>
 #include <nascent/eval/mbconv_network.hpp>
 #include <nascent/eval/nb101_network.hpp>
 #include <nascent/eval/nb201_network.hpp>
+#include <nascent/eval/network_factory.hpp>
+#include <nascent/eval/training_evaluator.hpp>
 #include <nascent/space/mbconv.hpp>
 #include <nascent/space/nb101.hpp>
 #include <nascent/space/nb201.hpp>
-#include <nascent/tensor/autograd.hpp>
 #include <nascent/tensor/fashion_mnist.hpp>
 #include <nascent/tensor/nn.hpp>
-#include <nascent/tensor/optim.hpp>
 
-#include <tbb/task_arena.h>
-
-#include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <numeric>
-#include <span>
 #include <stdexcept>
 #include <string>
-#include <type_traits>
-#include <utility>
+#include <string_view>
+#include <variant>
 #include <vector>
 
 namespace nascent::eval {
 
-/// How a training_evaluator builds and trains networks. The defaults train NB201's reduced
-/// network (C = 8, one cell per stage) on all 50,000 training images with NB201's optimiser
-/// settings, and evaluate on all 10,000 validation and 10,000 test images.
-struct training_options {
+/// The reduced networks of the three built-in spaces and how they train. The defaults: NB201 at
+/// C = 8 with one cell per stage, NB101 with 8 stem channels and one cell per stack, MBConv at
+/// width 0.25; one grey input channel; 10 classes; training_options' defaults.
+struct builtin_training_options {
     std::size_t channels = 8;        ///< NB201: C of the first stage; NB101: stem channels
     std::size_t cells_per_stage = 1; ///< NB201: cells per stage; NB101: cells per stack
     double width_multiplier = 0.25;  ///< MBConv: OFA's width multiplier (depths are the genotype's)
@@ -86,130 +59,80 @@ struct training_options {
     std::vector<double> fidelities{1, 2, 4}; ///< epochs, ascending; fractions allowed
     std::uint64_t seed = 0;
     std::size_t threads = 0; ///< TBB threads per evaluation; 0: the caller's arena
-    /// Where the constructor without a data set loads Fashion-MNIST from.
     std::filesystem::path data_dir{tensor::fashion_mnist_default_dir};
+
+    [[nodiscard]] training_options training() const {
+        return {.batch_size = batch_size,
+                .learning_rate = learning_rate,
+                .momentum = momentum,
+                .weight_decay = weight_decay,
+                .train_subset = train_subset,
+                .eval_subset = eval_subset,
+                .fidelities = fidelities,
+                .seed = seed,
+                .threads = threads,
+                .data_dir = data_dir};
+    }
+    /// The networks on Fashion-MNIST's padded 32x32 images, 10 classes.
+    [[nodiscard]] nb201_factory nb201() const {
+        return {{.channels = channels,
+                 .cells_per_stage = cells_per_stage,
+                 .classes = tensor::fashion_mnist_classes.size(),
+                 .input_channels = input_channels,
+                 .resolution = 32}};
+    }
+    [[nodiscard]] nb101_factory nb101() const {
+        return {{.stem_channels = channels,
+                 .cells_per_stack = cells_per_stage,
+                 .classes = tensor::fashion_mnist_classes.size(),
+                 .input_channels = input_channels},
+                32};
+    }
+    [[nodiscard]] mbconv_factory mbconv() const {
+        return {{.width_multiplier = width_multiplier,
+                 .classes = tensor::fashion_mnist_classes.size(),
+                 .input_channels = input_channels},
+                32};
+    }
 };
 
-/// Loads Fashion-MNIST formatted for the networks: padded to 32x32, with `input_channels`
-/// (1 or 3) channels. Throws std::invalid_argument saying where it looked.
-[[nodiscard]] inline std::shared_ptr<const tensor::fashion_mnist>
-load_fashion_mnist(const std::filesystem::path& dir, std::size_t input_channels = 1) {
-    if (input_channels != 1 && input_channels != 3) {
-        throw std::invalid_argument("load_fashion_mnist: input_channels " +
-                                    std::to_string(input_channels) + " must be 1 or 3");
+/// A genotype of any built-in space.
+using builtin_genotype = std::variant<nb201::cell, nb101::cell, mbconv::arch>;
+
+/// The sum of the built-in spaces: each genotype keeps its own space's validity and hash.
+/// (Sampling draws NB201 cells; draw from a space of its own for the others.)
+struct builtin_space {
+    using genotype = builtin_genotype;
+
+    [[nodiscard]] static genotype sample(rng& gen) { return nb201::space::sample(gen); }
+    [[nodiscard]] static bool is_valid(const genotype& g) {
+        return std::visit([](const auto& x) { return space_of(x).is_valid(x); }, g);
     }
-    try {
-        return std::make_shared<const tensor::fashion_mnist>(tensor::fashion_mnist::load(
-            {.dir = dir,
-             .format = {.pad_to_32 = true, .three_channels = input_channels == 3}}));
-    } catch (const std::invalid_argument& e) {
-        throw std::invalid_argument(
-            "Fashion-MNIST not loaded from '" + dir.string() + "': " + e.what() +
-            " (Debian's dataset-fashion-mnist, installed by scripts/setup.sh, puts the files in " +
-            std::string(tensor::fashion_mnist_default_dir) + ")");
+    [[nodiscard]] static std::uint64_t hash(const genotype& g) {
+        return std::visit([](const auto& x) { return space_of(x).hash(x); }, g);
     }
-}
 
-/// The network a training_evaluator trains for a cell (one overload per space).
-[[nodiscard]] inline std::shared_ptr<tensor::nn::sequential>
-make_training_network(const nb201::cell& cell, const training_options& o, rng& gen) {
-    return make_nb201_network(cell,
-                              {.channels = o.channels,
-                               .cells_per_stage = o.cells_per_stage,
-                               .classes = tensor::fashion_mnist_classes.size(),
-                               .input_channels = o.input_channels},
-                              gen);
-}
-[[nodiscard]] inline std::shared_ptr<tensor::nn::sequential>
-make_training_network(const nb101::cell& cell, const training_options& o, rng& gen) {
-    return make_nb101_network(cell,
-                              {.stem_channels = o.channels,
-                               .cells_per_stack = o.cells_per_stage,
-                               .classes = tensor::fashion_mnist_classes.size(),
-                               .input_channels = o.input_channels},
-                              gen);
-}
+    [[nodiscard]] static nb201::space space_of(const nb201::cell&) { return {}; }
+    [[nodiscard]] static nb101::space space_of(const nb101::cell&) { return {}; }
+    [[nodiscard]] static mbconv::space space_of(const mbconv::arch&) { return {}; }
+};
 
-[[nodiscard]] inline std::shared_ptr<tensor::nn::sequential>
-make_training_network(const mbconv::arch& a, const training_options& o, rng& gen) {
-    return make_mbconv_network(a,
-                               {.width_multiplier = o.width_multiplier,
-                                .classes = tensor::fashion_mnist_classes.size(),
-                                .input_channels = o.input_channels},
-                               gen);
-}
-
-/// Trains the network of an NB201 or NB101 cell or an MBConv genotype on Fashion-MNIST (see the
-/// top of this header).
-class training_evaluator {
+/// The factories of the built-in spaces, from one builtin_training_options; rejects bad network
+/// options as the training evaluator did before it had factories.
+class builtin_factory {
 public:
-    static constexpr auto thread_safety = nascent::thread_safety::constant;
+    using joint_options = builtin_training_options;
 
-    /// Loads Fashion-MNIST from options.data_dir.
-    explicit training_evaluator(training_options options)
-        : training_evaluator(options, load_fashion_mnist(options.data_dir, options.input_channels)) {
-    }
-
-    /// Uses an already loaded data set (shared, read-only), which must be formatted with
-    /// options.input_channels channels (load_fashion_mnist does that).
-    training_evaluator(training_options options, std::shared_ptr<const tensor::fashion_mnist> data)
-        : m_options(std::move(options)), m_data(std::move(data)) {
-        check();
-    }
-
-    [[nodiscard]] evaluation evaluate(const nb201::cell& c) const {
-        return evaluate(c, m_options.fidelities.back());
-    }
-    [[nodiscard]] evaluation evaluate(const nb101::cell& c) const {
-        return evaluate(c, m_options.fidelities.back());
-    }
-    [[nodiscard]] evaluation evaluate(const mbconv::arch& a) const {
-        return evaluate(a, m_options.fidelities.back());
-    }
-    /// Trains for `epochs`, which must be one of fidelities().
-    [[nodiscard]] evaluation evaluate(const nb201::cell& c, double epochs) const {
-        return run(c, epochs);
-    }
-    [[nodiscard]] evaluation evaluate(const nb101::cell& c, double epochs) const {
-        if (!nb101::is_valid(c)) return evaluation::failure("invalid cell");
-        return run(c, epochs);
-    }
-    [[nodiscard]] evaluation evaluate(const mbconv::arch& a, double epochs) const {
-        if (!mbconv::space::is_valid(a)) return evaluation::failure("invalid genotype");
-        return run(a, epochs);
-    }
-
-    /// The epochs it can train for, ascending.
-    [[nodiscard]] const std::vector<double>& fidelities() const noexcept {
-        return m_options.fidelities;
-    }
-    [[nodiscard]] const training_options& options() const noexcept { return m_options; }
-    [[nodiscard]] const tensor::fashion_mnist& data() const noexcept { return *m_data; }
-
-    /// The network an evaluation of `c` starts from (same initial weights).
-    template <class Cell>
-    [[nodiscard]] std::shared_ptr<tensor::nn::sequential> initial_network(const Cell& c) const {
-        rng init = generator(c, 0);
-        return make_training_network(c, m_options, init);
-    }
-
-private:
-    using clock = std::chrono::steady_clock;
-    static constexpr std::size_t eval_batch = 500; // no graph is kept: larger batches are cheap
-
-    struct split_result {
-        double accuracy = 0; // %
-        double loss = 0;
-    };
-
-    void check() const {
-        const auto& o = m_options;
+    explicit builtin_factory(const builtin_training_options& o)
+        : m_nb201(o.nb201()), m_nb101(o.nb101()), m_mbconv(o.mbconv()),
+          m_input_channels(o.input_channels) {
         const auto bad = [](const std::string& what) {
             throw std::invalid_argument("training_options: " + what);
         };
-        if (!m_data) bad("no data set");
-        if (o.channels == 0) bad("channels 0 must be >= 1");
-        if (o.cells_per_stage == 0) bad("cells_per_stage 0 must be >= 1");
+        if (o.channels == 0)
+            bad("channels 0 must be >= 1");
+        if (o.cells_per_stage == 0)
+            bad("cells_per_stage 0 must be >= 1");
         if (!(o.width_multiplier > 0) || !std::isfinite(o.width_multiplier)) {
             bad("width_multiplier " + std::to_string(o.width_multiplier) +
                 " must be positive and finite");
@@ -217,186 +140,45 @@ private:
         if (o.input_channels != 1 && o.input_channels != 3) {
             bad("input_channels " + std::to_string(o.input_channels) + " must be 1 or 3");
         }
-        if (m_data->train.channels() != o.input_channels) {
-            bad("input_channels " + std::to_string(o.input_channels) + " but the data set has " +
-                std::to_string(m_data->train.channels()) + " channels");
-        }
-        if (o.batch_size == 0) bad("batch_size 0 must be >= 1");
-        if (!(o.learning_rate > 0) || !std::isfinite(o.learning_rate)) {
-            bad("learning_rate " + std::to_string(o.learning_rate) + " must be positive and finite");
-        }
-        if (!(o.momentum > 0 && o.momentum < 1)) {
-            bad("momentum " + std::to_string(o.momentum) + " must be in (0, 1) (Nesterov)");
-        }
-        if (!(o.weight_decay >= 0) || !std::isfinite(o.weight_decay)) {
-            bad("weight_decay " + std::to_string(o.weight_decay) + " must be >= 0 and finite");
-        }
-        if (o.train_subset > m_data->train.size()) {
-            bad("train_subset " + std::to_string(o.train_subset) + " exceeds the " +
-                std::to_string(m_data->train.size()) + " training images");
-        }
-        const std::size_t n_eval = std::min(m_data->validation.size(), m_data->test.size());
-        if (o.eval_subset > n_eval) {
-            bad("eval_subset " + std::to_string(o.eval_subset) + " exceeds the " +
-                std::to_string(n_eval) + " validation / test images");
-        }
-        if (o.fidelities.empty()) bad("no fidelities (epochs)");
-        for (std::size_t i = 0; i < o.fidelities.size(); ++i) {
-            const double f = o.fidelities[i];
-            if (!(f > 0) || !std::isfinite(f)) {
-                bad("fidelity " + std::to_string(f) + " must be a positive number of epochs");
-            }
-            if (i > 0 && !(f > o.fidelities[i - 1])) {
-                bad("fidelities must be strictly ascending, got " + std::to_string(f) + " after " +
-                    std::to_string(o.fidelities[i - 1]));
-            }
-        }
     }
 
-    template <class Cell>
-    [[nodiscard]] rng generator(const Cell& c, std::uint64_t stream) const {
-        std::uint64_t h = 0;
-        if constexpr (std::is_same_v<Cell, nb101::cell>) {
-            h = nb101::space::hash(c);
-        } else if constexpr (std::is_same_v<Cell, mbconv::arch>) {
-            h = mbconv::space::hash(c);
-        } else {
-            h = nb201::space::hash(c);
-        }
-        return rng(derive_seed(m_options.seed, h, stream));
+    [[nodiscard]] std::shared_ptr<tensor::nn::module> build(const builtin_genotype& g,
+                                                            rng& gen) const {
+        return std::visit([&](const auto& x) { return factory_of(x).build(x, gen); }, g);
+    }
+    [[nodiscard]] tensor::shape_t input_shape() const { return {m_input_channels, 32, 32}; }
+    [[nodiscard]] std::size_t parameter_count(const builtin_genotype& g) const {
+        return std::visit([&](const auto& x) { return factory_of(x).parameter_count(x); }, g);
+    }
+    [[nodiscard]] std::string_view invalid_reason(const builtin_genotype& g) const {
+        return std::visit([&](const auto& x) { return invalid_reason_of(factory_of(x), x); }, g);
     }
 
-    template <class Cell>
-    [[nodiscard]] evaluation run(const Cell& c, double epochs) const {
-        if (std::find(m_options.fidelities.begin(), m_options.fidelities.end(), epochs) ==
-            m_options.fidelities.end()) {
-            return evaluation::failure("unknown fidelity");
-        }
-        if (m_options.threads == 0) return train(c, epochs);
-        tbb::task_arena arena(static_cast<int>(m_options.threads));
-        evaluation out;
-        arena.execute([&] { out = train(c, epochs); });
-        return out;
-    }
+    [[nodiscard]] const nb201_factory& factory_of(const nb201::cell&) const { return m_nb201; }
+    [[nodiscard]] const nb101_factory& factory_of(const nb101::cell&) const { return m_nb101; }
+    [[nodiscard]] const mbconv_factory& factory_of(const mbconv::arch&) const { return m_mbconv; }
 
-    // Releases the thread's cached tensor blocks when an evaluation ends, however it ends (after
-    // the network and the optimiser, declared later, are gone).
-    struct release_blocks_on_exit {
-        release_blocks_on_exit() = default;
-        release_blocks_on_exit(const release_blocks_on_exit&) = delete;
-        release_blocks_on_exit& operator=(const release_blocks_on_exit&) = delete;
-        ~release_blocks_on_exit() { tensor::release_cached_blocks(); }
-    };
-
-    template <class Cell>
-    [[nodiscard]] evaluation train(const Cell& c, double epochs) const {
-        namespace t = tensor;
-        const auto& o = m_options;
-        // Training, evaluation and whatever ran before on this thread allocate arrays of
-        // different sizes (batch_size, eval_batch, another network): the tensor layer's block
-        // cache would keep one phase's blocks, unusable, through the next. Release them at each
-        // change of phase; a phase's first allocations then come fresh, a small one-off cost.
-        const release_blocks_on_exit release_at_end;
-        t::release_cached_blocks();
-        const auto net = initial_network(c);
-        rng order_gen = generator(c, 1);
-        metrics m;
-
-        const t::image_set& train_set = m_data->train;
-        const std::size_t n_train = o.train_subset > 0 ? o.train_subset : train_set.size();
-        const std::size_t batch = std::min(o.batch_size, n_train);
-        const std::size_t steps_per_epoch = n_train / batch; // the last partial batch is dropped
-        const auto steps = static_cast<std::size_t>(
-            std::max(1.0, std::round(epochs * static_cast<double>(steps_per_epoch))));
-        t::optim::sgd opt(net->parameters(), {.lr = o.learning_rate,
-                                              .momentum = o.momentum,
-                                              .weight_decay = o.weight_decay,
-                                              .nesterov = true});
-        const t::optim::cosine_schedule schedule({.base_lr = o.learning_rate, .total_steps = steps});
-
-        std::vector<std::size_t> order(n_train);
-        std::iota(order.begin(), order.end(), std::size_t{0});
-        std::size_t next = n_train; // start with a shuffle
-        double epoch_loss = 0;      // sums over the current (finally: the last) epoch
-        std::size_t epoch_correct = 0;
-        std::size_t epoch_seen = 0;
-        net->train();
-        const auto start = clock::now();
-        for (std::size_t step = 0; step < steps; ++step) {
-            if (next + batch > n_train) {
-                shuffle(order.begin(), order.end(), order_gen);
-                next = 0;
-                epoch_loss = 0;
-                epoch_correct = 0;
-                epoch_seen = 0;
-            }
-            const std::span<const std::size_t> idx(order.data() + next, batch);
-            next += batch;
-            const auto labels = train_set.labels(idx);
-            opt.set_lr(schedule.lr(step));
-            opt.zero_grad();
-            const auto logits = (*net)(t::variable(train_set.images(idx)));
-            const auto loss = t::softmax_cross_entropy(logits, labels);
-            const double value = loss.item();
-            if (!std::isfinite(value)) {
-                m.append("params", static_cast<double>(net->parameter_count()));
-                return evaluation::failure("non-finite loss", m);
-            }
-            loss.backward();
-            opt.step();
-            epoch_loss += value * static_cast<double>(batch);
-            epoch_correct += t::nn::count_correct(logits.value(), labels);
-            epoch_seen += batch;
-        }
-        const double train_seconds = std::chrono::duration<double>(clock::now() - start).count();
-
-        t::release_cached_blocks(); // the training steps' blocks (the last graph is gone)
-        const auto valid = evaluate_split(*net, m_data->validation);
-        const auto test = evaluate_split(*net, m_data->test);
-        const double train_acc =
-            100.0 * static_cast<double>(epoch_correct) / static_cast<double>(epoch_seen);
-        const double train_loss = epoch_loss / static_cast<double>(epoch_seen);
-        m.append("train_acc", train_acc);
-        m.append("valid_acc", valid.accuracy);
-        m.append("test_acc", test.accuracy);
-        m.append("train_loss", train_loss);
-        m.append("valid_loss", valid.loss);
-        m.append("train_seconds", train_seconds);
-        m.append("params", static_cast<double>(net->parameter_count()));
-        // Weights can blow up without a non-finite training loss; eval-mode statistics show it.
-        if (!std::isfinite(valid.loss) || !std::isfinite(test.loss)) {
-            return evaluation::failure("non-finite loss", m);
-        }
-        return evaluation::success(valid.accuracy, m);
-    }
-
-    /// Accuracy and mean loss on the first eval_subset images of `set` (all when 0).
-    [[nodiscard]] split_result evaluate_split(tensor::nn::module& net,
-                                              const tensor::image_set& set) const {
-        const tensor::no_grad_guard no_grad;
-        net.eval();
-        const std::size_t n = m_options.eval_subset > 0 ? m_options.eval_subset : set.size();
-        double loss = 0;
-        std::size_t correct = 0;
-        for (std::size_t first = 0; first < n; first += eval_batch) {
-            const std::size_t count = std::min(eval_batch, n - first);
-            const auto labels = set.labels(first, count);
-            const auto logits = net(tensor::variable(set.images(first, count)));
-            loss += static_cast<double>(tensor::softmax_cross_entropy(logits, labels).item()) *
-                    static_cast<double>(count);
-            correct += tensor::nn::count_correct(logits.value(), labels);
-        }
-        net.train();
-        return {100.0 * static_cast<double>(correct) / static_cast<double>(n),
-                loss / static_cast<double>(n)};
-    }
-
-    training_options m_options;
-    std::shared_ptr<const tensor::fashion_mnist> m_data;
+private:
+    nb201_factory m_nb201;
+    nb101_factory m_nb101;
+    mbconv_factory m_mbconv;
+    std::size_t m_input_channels;
 };
 
-static_assert(MultiFidelityEvaluator<training_evaluator, nb201::cell>);
-static_assert(MultiFidelityEvaluator<training_evaluator, nb101::cell>);
-static_assert(MultiFidelityEvaluator<training_evaluator, mbconv::arch>);
+training_evaluator(builtin_training_options, std::shared_ptr<const tensor::fashion_mnist>)
+    ->training_evaluator<builtin_space, builtin_factory>;
+
+static_assert(SearchSpace<builtin_space>);
+static_assert(NetworkFactory<builtin_factory, builtin_genotype>);
+static_assert(
+    MultiFidelityEvaluator<training_evaluator<builtin_space, builtin_factory>, nb201::cell>);
+static_assert(
+    MultiFidelityEvaluator<training_evaluator<builtin_space, builtin_factory>, nb101::cell>);
+static_assert(
+    MultiFidelityEvaluator<training_evaluator<builtin_space, builtin_factory>, mbconv::arch>);
+static_assert(MultiFidelityEvaluator<training_evaluator<nb201::space, nb201_factory>, nb201::cell>);
+static_assert(MultiFidelityEvaluator<training_evaluator<nb101::space, nb101_factory>, nb101::cell>);
+static_assert(
+    MultiFidelityEvaluator<training_evaluator<mbconv::space, mbconv_factory>, mbconv::arch>);
 
 } // namespace nascent::eval
