@@ -13,7 +13,8 @@
 // Optional, detected with `requires`:
 //   f.cost(g)              cost::network_cost {params, flops}: the proxies report its flops
 //   f.invalid_reason(g)    the failure reason for a genotype the space rejects ("invalid
-//                          genotype" otherwise)
+//                          genotype" otherwise); static storage, as evaluation::reason is a
+//                          string_view
 //   f.tangent_rules()      forward-mode rules for the factory's own module kinds
 //                          (tensor/forward_mode.hpp), for GraSP's exact Hessian-vector product
 

@@ -158,7 +158,7 @@ public:
     /// Trains for `epochs`, which must be one of fidelities().
     [[nodiscard]] evaluation evaluate(const genotype& g, double epochs) const {
         if (!m_space.is_valid(g)) {
-            return evaluation::failure(std::string(invalid_reason_of(m_factory, g)));
+            return evaluation::failure(invalid_reason_of(m_factory, g));
         }
         if (std::find(m_options.fidelities.begin(), m_options.fidelities.end(), epochs) ==
             m_options.fidelities.end()) {
