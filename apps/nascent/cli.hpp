@@ -1,14 +1,12 @@
 #pragma once
 // Shared pieces of the nascent CLI: settings, progress bar, summaries, the JSON report, and the
-// dispatch of the single-fidelity strategies by name.
+// strategies by name from the registry (exec/registry.hpp).
 
 #include <nascent/core/stats.hpp>
+#include <nascent/exec/registry.hpp>
 #include <nascent/exec/runner.hpp>
 #include <nascent/exec/tbb_executor.hpp>
 #include <nascent/io/data_dir.hpp>
-#include <nascent/strategy/local_search.hpp>
-#include <nascent/strategy/random_search.hpp>
-#include <nascent/strategy/regularized_evolution.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -54,9 +52,9 @@ struct settings {
     bool restrict_to_table = false;
     std::optional<std::string> warm_start; ///< model-based: PROXY or transfer:DATASET
     // Multi-objective runs (nb201)
-    std::optional<std::string> objectives;   ///< e.g. "test_acc,latency:pixel3"
-    std::vector<std::string> constraints;    ///< e.g. "latency:pixel3<=10"
-    std::optional<std::string> weights;      ///< scalarisation weights, comma-separated
+    std::optional<std::string> objectives; ///< e.g. "test_acc,latency:pixel3"
+    std::vector<std::string> constraints;  ///< e.g. "latency:pixel3<=10"
+    std::optional<std::string> weights;    ///< scalarisation weights, comma-separated
     std::string scalarisation = "chebyshev";
 };
 
@@ -70,21 +68,25 @@ public:
     progress_bar(std::string label, std::size_t total)
         : m_label(std::move(label)), m_total(total), m_enabled(::isatty(STDERR_FILENO) == 1) {}
     ~progress_bar() {
-        if (m_enabled && m_drawn) std::fprintf(stderr, "\r\033[K");
+        if (m_enabled && m_drawn)
+            std::fprintf(stderr, "\r\033[K");
     }
     progress_bar(const progress_bar&) = delete;
     progress_bar& operator=(const progress_bar&) = delete;
 
     void update(std::size_t done) {
-        if (!m_enabled) return;
+        if (!m_enabled)
+            return;
         const std::size_t width = 30;
         const std::size_t filled = done * width / m_total;
         std::lock_guard lock(m_mutex);
-        if (filled == m_last && done != m_total) return;
+        if (filled == m_last && done != m_total)
+            return;
         m_last = filled;
         m_drawn = true;
-        std::fprintf(stderr, "\r%s [%s%s] %zu/%zu", m_label.c_str(), std::string(filled, '#').c_str(),
-                     std::string(width - filled, ' ').c_str(), done, m_total);
+        std::fprintf(stderr, "\r%s [%s%s] %zu/%zu", m_label.c_str(),
+                     std::string(filled, '#').c_str(), std::string(width - filled, ' ').c_str(),
+                     done, m_total);
         std::fflush(stderr);
     }
     /// A callback for run_options::on_run_done.
@@ -118,12 +120,15 @@ summary summarize_runs(const std::vector<run_result<G>>& results) {
 }
 
 /// JSON number or null (JSON has no NaN/inf).
-inline nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
+inline nlohmann::json number(double v) {
+    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+}
 
 /// The run report. One run per line, so that files diff well and timing lines can be filtered.
 template <class Space, class G>
-std::string results_json(const Space& space, const settings& s, const std::vector<run_result<G>>& results,
-                         const summary& sum, double load_seconds, double search_seconds) {
+std::string results_json(const Space& space, const settings& s,
+                         const std::vector<run_result<G>>& results, const summary& sum,
+                         double load_seconds, double search_seconds) {
     std::string out = "{\n";
     auto field = [&](const char* key, const nlohmann::json& value) {
         out += "  \"" + std::string(key) + "\": " + value.dump() + ",\n";
@@ -137,7 +142,8 @@ std::string results_json(const Space& space, const settings& s, const std::vecto
     for (std::size_t i = 0; i < results.size(); ++i) {
         const auto& r = results[i];
         nlohmann::json trajectory = nlohmann::json::array();
-        for (const auto& [best, report] : r.trajectory) trajectory.push_back({number(best), number(report)});
+        for (const auto& [best, report] : r.trajectory)
+            trajectory.push_back({number(best), number(report)});
         nlohmann::json run{
             {"run", r.run},
             {"seed", r.seed},
@@ -148,7 +154,8 @@ std::string results_json(const Space& space, const settings& s, const std::vecto
             {"repeats", r.repeats},
             {"trajectory", trajectory},
         };
-        if (!r.cost.empty()) run["cost"] = r.cost; // multi-fidelity: cumulative cost units
+        if (!r.cost.empty())
+            run["cost"] = r.cost; // multi-fidelity: cumulative cost units
         out += "    " + run.dump() + (i + 1 < results.size() ? ",\n" : "\n");
     }
     out += "  ],\n  \"summary\": {\n";
@@ -161,44 +168,65 @@ std::string results_json(const Space& space, const settings& s, const std::vecto
     return out;
 }
 
-/// bananas, bo-gp, bo-wl: see model_based.hpp.
+/// Registry names by kind.
 inline bool is_model_based(const std::string& strategy) {
-    return strategy == "bananas" || strategy == "bo-gp" || strategy == "bo-wl";
+    return exec::find_strategy(strategy).model_based;
+}
+inline bool is_multi_fidelity(const std::string& strategy) {
+    return exec::find_strategy(strategy).kind == exec::strategy_kind::multi_fidelity;
+}
+/// Single-objective strategies that need no surrogates: what every benchmark runs and compare
+/// shows.
+inline std::vector<std::string> plain_strategies() {
+    return exec::strategy_names([](const exec::strategy_info& i) {
+        return i.kind == exec::strategy_kind::single_objective && !i.model_based;
+    });
+}
+inline std::vector<std::string> strategies_of_kind(exec::strategy_kind kind) {
+    return exec::strategy_names([kind](const exec::strategy_info& i) { return i.kind == kind; });
+}
+inline std::vector<std::string> model_based_strategies() {
+    return exec::strategy_names([](const exec::strategy_info& i) { return i.model_based; });
 }
 
-/// Random search, regularized evolution or local search by name on any space.
-template <class Space, class Evaluator>
-std::vector<run_result<genotype_t<Space>>> run_single_fidelity(const Space& space, const Evaluator& evaluator,
-                                                               const settings& s, const run_options& options,
-                                                               const exec::tbb_executor& executor) {
-    if (s.strategy == "random") {
-        return run_protocol(space, strategy::random_search{space}, evaluator, options, executor);
-    }
-    if (s.strategy == "rea") {
-        const strategy::regularized_evolution rea{space, ops::default_mutator_t<Space>{},
-                                                  {.population = s.population.value_or(10), .sample = s.sample}};
-        return run_protocol(space, rea, evaluator, options, executor);
-    }
-    if (s.strategy == "ls") {
-        return run_protocol(space, strategy::local_search{space}, evaluator, options, executor);
-    }
-    throw std::invalid_argument("strategy '" + s.strategy + "' is not available for " + s.benchmark +
-                                " (valid: random, rea, ls)");
+/// The registry's options from the command line.
+inline exec::strategy_options strategy_options_of(const settings& s) {
+    return {.population = s.population, .sample = s.sample};
+}
+
+/// The single-objective strategy named by --strategy on any space, run by the protocol runner
+/// (as its template type: no virtual call per step).
+template <class Space, class Surrogates, class Evaluator>
+std::vector<run_result<genotype_t<Space>>>
+run_named(const exec::strategy_context<Space, Surrogates>& context, const Evaluator& evaluator,
+          const settings& s, const run_options& options, const exec::tbb_executor& executor) {
+    using results = std::vector<run_result<genotype_t<Space>>>;
+    return exec::visit_strategy(s.strategy, context, [&]<class St>(const St& strategy) -> results {
+        if constexpr (Strategy<St>) {
+            return run_protocol(context.space, strategy, evaluator, options, executor);
+        } else {
+            throw std::invalid_argument("strategy '" + s.strategy + "' is not available for " +
+                                        s.benchmark + " (valid: " + exec::join(plain_strategies()) +
+                                        ")");
+        }
+    });
 }
 
 /// Prints the summary of `run`.
 template <class G>
-void print_run_summary(const settings& s, const std::vector<run_result<G>>& results, std::string_view reward,
-                       std::string_view report, std::string_view optimum_line, double load_seconds,
-                       double search_seconds) {
+void print_run_summary(const settings& s, const std::vector<run_result<G>>& results,
+                       std::string_view reward, std::string_view report,
+                       std::string_view optimum_line, double load_seconds, double search_seconds) {
     const auto sum = summarize_runs(results);
-    std::printf("%s %s, strategy %s: %zu runs, budget %zu, seed %llu, %zu threads\n", s.benchmark.c_str(),
-                s.dataset.c_str(), s.strategy.c_str(), s.runs, s.budget,
+    std::printf("%s %s, strategy %s: %zu runs, budget %zu, seed %llu, %zu threads\n",
+                s.benchmark.c_str(), s.dataset.c_str(), s.strategy.c_str(), s.runs, s.budget,
                 static_cast<unsigned long long>(s.seed), s.threads);
-    std::printf("  %-46s %.4f +- %.4f\n", ("reported " + std::string(report) + " of the chosen arch:").c_str(),
+    std::printf("  %-46s %.4f +- %.4f\n",
+                ("reported " + std::string(report) + " of the chosen arch:").c_str(),
                 sum.report.mean, sum.report.std);
-    std::printf("  %-46s %.4f +- %.4f\n", ("reward " + std::string(reward) + " of the chosen arch:").c_str(),
-                sum.reward.mean, sum.reward.std);
+    std::printf("  %-46s %.4f +- %.4f\n",
+                ("reward " + std::string(reward) + " of the chosen arch:").c_str(), sum.reward.mean,
+                sum.reward.std);
     std::printf("  %s\n", std::string(optimum_line).c_str());
     std::printf("  load %.1f ms, search %.1f ms\n", load_seconds * 1e3, search_seconds * 1e3);
 }

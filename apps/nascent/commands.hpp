@@ -21,10 +21,12 @@ int compare_nb201(settings s);
 int run_nb201_multi_objective(const settings& s);
 int query_nb201(const settings& s, const std::string& arch, std::optional<std::size_t> index);
 
-/// bananas, bo-gp, bo-wl (model_based.hpp) on the NAS-Bench-201 table.
+/// The model-based strategies of the registry (model_based.hpp) on the NAS-Bench-201 table.
 std::vector<run_result<nb201::cell>> run_nb201_model_based(const bench::nb201_table& table,
-                                                    const bench::nb201_evaluator& evaluator, const settings& s,
-                                                    const run_options& options, const exec::tbb_executor& executor);
+                                                           const bench::nb201_evaluator& evaluator,
+                                                           const settings& s,
+                                                           const run_options& options,
+                                                           const exec::tbb_executor& executor);
 
 /// Path encodings give NB101's restricted space its locality: they are invariant to vertex order.
 struct nb101_path_encoder {
@@ -32,13 +34,17 @@ struct nb101_path_encoder {
 };
 using nb101_restricted_space = space::member_space<nb101::space, nb101_path_encoder>;
 
-/// bananas, bo-gp, bo-wl on the NAS-Bench-101 table, over all cells or only the table's.
+/// The model-based strategies on the NAS-Bench-101 table, over all cells or only the table's.
 std::vector<run_result<nb101::cell>> run_nb101_model_based(const nb101::space& space,
-                                                    const bench::nb101_evaluator& evaluator, const settings& s,
-                                                    const run_options& options, const exec::tbb_executor& executor);
+                                                           const bench::nb101_evaluator& evaluator,
+                                                           const settings& s,
+                                                           const run_options& options,
+                                                           const exec::tbb_executor& executor);
 std::vector<run_result<nb101::cell>> run_nb101_model_based(const nb101_restricted_space& space,
-                                                    const bench::nb101_evaluator& evaluator, const settings& s,
-                                                    const run_options& options, const exec::tbb_executor& executor);
+                                                           const bench::nb101_evaluator& evaluator,
+                                                           const settings& s,
+                                                           const run_options& options,
+                                                           const exec::tbb_executor& executor);
 
 int run_nb101(const settings& s);
 int query_nb101(const settings& s, const std::string& arch);
@@ -49,11 +55,11 @@ int list_spaces();
 /// and NB201's optimiser settings; eval/training.hpp).
 struct train_settings {
     std::string space = "nb201";
-    std::string arch;                 ///< train
-    std::optional<std::string> archs; ///< build-table: a file of arch strings
+    std::string arch;                  ///< train
+    std::optional<std::string> archs;  ///< build-table: a file of arch strings
     std::optional<std::size_t> sample; ///< build-table: a random sample of distinct cells
-    std::string out;                  ///< build-table: the CSV
-    bool with_seconds = false;        ///< build-table: a train_seconds column (varies run to run)
+    std::string out;                   ///< build-table: the CSV
+    bool with_seconds = false;         ///< build-table: a train_seconds column (varies run to run)
     double epochs = 1;
     std::size_t channels = 8;
     std::size_t cells = 1;
@@ -67,7 +73,7 @@ struct train_settings {
     std::size_t eval_subset = 0;  ///< 0: all 10,000 validation and test images
     std::uint64_t seed = 0;
     std::size_t threads = 2;
-    std::optional<std::string> data; ///< benchmark data (NB201 table: official indices)
+    std::optional<std::string> data;   ///< benchmark data (NB201 table: official indices)
     std::optional<std::string> fmnist; ///< Fashion-MNIST directory (default: Debian's)
 };
 

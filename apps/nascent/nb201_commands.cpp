@@ -8,8 +8,6 @@
 #include <nascent/io/atomic_write.hpp>
 #include <nascent/space/nb201.hpp>
 #include <nascent/space/nb201_cost.hpp>
-#include <nascent/strategy/bohb.hpp>
-#include <nascent/strategy/hyperband.hpp>
 
 #include <cstdio>
 #include <vector>
@@ -21,12 +19,6 @@ using bench::nb201_dataset;
 using bench::nb201_metric;
 using bench::nb201_table;
 using results_t = std::vector<run_result<nb201::cell>>;
-
-const std::vector<std::string> compared{"random", "rea", "ls"};
-
-bool is_multi_fidelity(const std::string& strategy) {
-    return strategy == "sh" || strategy == "hyperband" || strategy == "bohb";
-}
 
 struct loaded {
     nb201_table table;
@@ -46,10 +38,17 @@ results_t search(const nb201_table& table, const settings& s, const exec::tbb_ex
     (void)bench::parse_nb201_metric(report); // an unknown report metric is an error, not NaNs
     const auto evaluator = table.evaluator({.dataset = s.dataset, .reward = reward});
     const nb201::space space;
-    const run_options options{.budget = s.budget, .runs = s.runs, .seed = s.seed, .report = report,
+    const run_options options{.budget = s.budget,
+                              .runs = s.runs,
+                              .seed = s.seed,
+                              .report = report,
                               .on_run_done = progress.callback()};
-    if (is_model_based(s.strategy)) return run_nb201_model_based(table, evaluator, s, options, executor);
-    if (!is_multi_fidelity(s.strategy)) return run_single_fidelity(space, evaluator, s, options, executor);
+    if (is_model_based(s.strategy))
+        return run_nb201_model_based(table, evaluator, s, options, executor);
+    const exec::strategy_context<nb201::space> context{.space = space,
+                                                       .options = strategy_options_of(s)};
+    if (!is_multi_fidelity(s.strategy))
+        return run_named(context, evaluator, s, options, executor);
     // The budget counts 12-epoch evaluations; a 200-epoch one costs 200/12 of them.
     const multi_fidelity_options mf{.budget = static_cast<double>(s.budget),
                                     .runs = s.runs,
@@ -62,21 +61,24 @@ results_t search(const nb201_table& table, const settings& s, const exec::tbb_ex
                      "at 12 epochs only\n",
                      s.dataset.c_str(), s.strategy.c_str());
     }
-    if (s.strategy == "sh") {
-        return run_multi_fidelity(space, strategy::successive_halving(space), evaluator, mf, executor);
-    }
-    if (s.strategy == "hyperband") {
-        return run_multi_fidelity(space, strategy::hyperband{space}, evaluator, mf, executor);
-    }
-    return run_multi_fidelity(space, strategy::make_bohb(space), evaluator, mf, executor);
+    return exec::visit_strategy(
+        s.strategy, context, [&]<class St>(const St& strategy) -> results_t {
+            if constexpr (MultiFidelityStrategy<St>) {
+                return run_multi_fidelity(space, strategy, evaluator, mf, executor);
+            } else {
+                throw std::logic_error("'" + s.strategy +
+                                       "' is not multi-fidelity"); // checked above
+            }
+        });
 }
 
 std::string optimum_line(const nb201_table& table, const settings& s) {
     const auto report = s.report.value_or("test_acc@200");
-    const auto best = table.optimum(bench::parse_nb201_dataset(s.dataset), bench::parse_nb201_metric(report));
+    const auto best =
+        table.optimum(bench::parse_nb201_dataset(s.dataset), bench::parse_nb201_metric(report));
     char line[160];
-    std::snprintf(line, sizeof line, "%-46s %.4f (index %u)", ("table optimum of " + report + ":").c_str(),
-                  best.value, best.index);
+    std::snprintf(line, sizeof line, "%-46s %.4f (index %u)",
+                  ("table optimum of " + report + ":").c_str(), best.value, best.index);
     return line;
 }
 
@@ -97,8 +99,9 @@ int run_nb201(const settings& s) {
     print_run_summary(s, results, reward, s.report.value_or("test_acc@200"), optimum_line(table, s),
                       load_seconds, search_seconds);
     if (s.json) {
-        io::write_file_atomically(*s.json, results_json(nb201::space{}, s, results, summarize_runs(results),
-                                                        load_seconds, search_seconds));
+        io::write_file_atomically(*s.json,
+                                  results_json(nb201::space{}, s, results, summarize_runs(results),
+                                               load_seconds, search_seconds));
     }
     return 0;
 }
@@ -106,19 +109,21 @@ int run_nb201(const settings& s) {
 int compare_nb201(settings s) {
     const auto [table, load_seconds] = load(s);
     const auto report = s.report.value_or("test_acc@200");
-    std::printf("NAS-Bench-201: %zu runs per cell, budget %zu distinct archs, seed %llu, %zu threads\n"
-                "reward = %s; reported = %s (%%) of the arch with the best reward\n\n",
-                s.runs, s.budget, static_cast<unsigned long long>(s.seed), s.threads,
-                s.reward.value_or("valid_acc@12").c_str(), report.c_str());
-    std::printf("%-16s %-8s %20s %12s %10s %10s\n", "dataset", "strategy", "test mean +- std", "reward mean",
-                "optimum", "search ms");
+    std::printf(
+        "NAS-Bench-201: %zu runs per cell, budget %zu distinct archs, seed %llu, %zu threads\n"
+        "reward = %s; reported = %s (%%) of the arch with the best reward\n\n",
+        s.runs, s.budget, static_cast<unsigned long long>(s.seed), s.threads,
+        s.reward.value_or("valid_acc@12").c_str(), report.c_str());
+    std::printf("%-16s %-8s %20s %12s %10s %10s\n", "dataset", "strategy", "test mean +- std",
+                "reward mean", "optimum", "search ms");
     nlohmann::json cells = nlohmann::json::array();
     const exec::tbb_executor executor(s.threads);
     double total_search = 0;
     for (const auto& dataset : bench::nb201_dataset_names) {
         s.dataset = dataset;
-        const auto optimum = table.optimum(bench::parse_nb201_dataset(dataset), bench::parse_nb201_metric(report));
-        for (const auto& strategy : compared) {
+        const auto optimum =
+            table.optimum(bench::parse_nb201_dataset(dataset), bench::parse_nb201_metric(report));
+        for (const auto& strategy : plain_strategies()) {
             s.strategy = strategy;
             const auto start = clock_type::now();
             results_t results;
@@ -129,8 +134,9 @@ int compare_nb201(settings s) {
             const double search_seconds = seconds_since(start);
             total_search += search_seconds;
             const auto sum = summarize_runs(results);
-            std::printf("%-16s %-8s %11.4f +- %6.4f %12.4f %10.4f %10.2f\n", s.dataset.c_str(), strategy.c_str(),
-                        sum.report.mean, sum.report.std, sum.reward.mean, optimum.value, search_seconds * 1e3);
+            std::printf("%-16s %-8s %11.4f +- %6.4f %12.4f %10.4f %10.2f\n", s.dataset.c_str(),
+                        strategy.c_str(), sum.report.mean, sum.report.std, sum.reward.mean,
+                        optimum.value, search_seconds * 1e3);
             cells.push_back({{"dataset", s.dataset},
                              {"strategy", strategy},
                              {"test_mean", number(sum.report.mean)},
@@ -143,9 +149,9 @@ int compare_nb201(settings s) {
     std::printf("\ntable load %.1f ms; search %.1f ms in total (9 cells x %zu runs x budget %zu)\n",
                 load_seconds * 1e3, total_search * 1e3, s.runs, s.budget);
     if (s.json) {
-        const nlohmann::json doc{{"benchmark", "nb201"},          {"runs", s.runs},
-                                 {"budget", s.budget},            {"seed", s.seed},
-                                 {"threads", s.threads},          {"cells", cells},
+        const nlohmann::json doc{{"benchmark", "nb201"},         {"runs", s.runs},
+                                 {"budget", s.budget},           {"seed", s.seed},
+                                 {"threads", s.threads},         {"cells", cells},
                                  {"load_seconds", load_seconds}, {"search_seconds", total_search}};
         io::write_file_atomically(*s.json, doc.dump(2) + "\n");
     }
@@ -156,10 +162,12 @@ int query_nb201(const settings& s, const std::string& arch, std::optional<std::s
     const auto [table, load_seconds] = load(s);
     (void)load_seconds;
     const nb201::space space;
-    const std::uint32_t i = index ? static_cast<std::uint32_t>(*index) : table.index_of(std::string_view(arch));
+    const std::uint32_t i =
+        index ? static_cast<std::uint32_t>(*index) : table.index_of(std::string_view(arch));
     const auto cell = table.cell_at(i);
     const auto cost = nb201::network_cost(cell);
-    std::printf("arch     %s\nindex    %u\niso      %u\n", space.to_string(cell).c_str(), i, table.iso(i));
+    std::printf("arch     %s\nindex    %u\niso      %u\n", space.to_string(cell).c_str(), i,
+                table.iso(i));
     auto print = [](const std::string& name, std::optional<double> v) {
         if (v) {
             std::printf("%-30s %.6g\n", name.c_str(), *v);
@@ -173,7 +181,8 @@ int query_nb201(const settings& s, const std::string& arch, std::optional<std::s
     print("naswot", table.naswot(i));
     for (std::size_t d = 0; d < bench::nb201_dataset_names.size(); ++d) {
         for (std::size_t m = 0; m < bench::nb201_num_metrics; ++m) {
-            print(std::string(bench::nb201_dataset_names[d]) + " " + std::string(bench::nb201_metric_names[m]),
+            print(std::string(bench::nb201_dataset_names[d]) + " " +
+                      std::string(bench::nb201_metric_names[m]),
                   table.accuracy(i, static_cast<nb201_dataset>(d), static_cast<nb201_metric>(m)));
         }
     }

@@ -7,10 +7,9 @@
 #include <nascent/bench/nb201_objectives.hpp>
 #include <nascent/exec/multi_objective.hpp>
 #include <nascent/io/atomic_write.hpp>
-#include <nascent/pareto/hypervolume.hpp>
+#include <nascent/pareto/exact_front.hpp>
 #include <nascent/pareto/scalarise.hpp>
 #include <nascent/pareto/sort.hpp>
-#include <nascent/strategy/nsga2.hpp>
 
 #include <cstdio>
 #include <limits>
@@ -40,42 +39,6 @@ std::vector<double> parse_numbers(const std::string& text, const char* what) {
     return out;
 }
 
-struct true_front {
-    std::vector<double> reference; ///< the front's nadir: worst value of each objective on it
-    std::vector<double> ideal;
-    double hypervolume = 0;
-    std::size_t size = 0;
-};
-
-// The exact Pareto front of all 15,625 cells under the objectives and constraints.
-true_front exact_front(const bench::nb201_objectives_evaluator& ev, const pareto::objectives& objs,
-                       const std::vector<pareto::constraint>& constraints) {
-    pareto::point_set all(objs);
-    const nb201::space space;
-    for (std::uint64_t id = 0; id < space.size(); ++id) {
-        const auto s = pareto::score(ev.evaluate(space.at(id)), objs, constraints);
-        if (s.feasible()) all.push_back(s.values);
-    }
-    if (all.empty()) throw std::invalid_argument("no cell of the table satisfies the constraints");
-    const auto front = all.subset(pareto::non_dominated(all));
-    true_front t;
-    t.size = front.size();
-    for (std::size_t j = 0; j < objs.size(); ++j) {
-        const bool max = objs.sense(j) == pareto::direction::maximise;
-        double worst = max ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
-        double best = -worst;
-        for (std::size_t i = 0; i < front.size(); ++i) {
-            const double v = front.value(i, j);
-            worst = max ? std::min(worst, v) : std::max(worst, v);
-            best = max ? std::max(best, v) : std::min(best, v);
-        }
-        t.reference.push_back(worst);
-        t.ideal.push_back(best);
-    }
-    t.hypervolume = pareto::hypervolume(front, t.reference);
-    return t;
-}
-
 } // namespace
 
 int run_nb201_multi_objective(const settings& s) {
@@ -95,13 +58,17 @@ int run_nb201_multi_objective(const settings& s) {
         // A constraint must name a metric the evaluations carry.
         const auto probe = evaluator.evaluate(nb201::space::at(1462));
         if (!probe.metrics.contains(c.metric)) {
-            throw std::invalid_argument("constraint on '" + c.metric +
-                                        "', which is not a metric of the evaluations (constrain an objective, "
-                                        "or a table metric such as test_acc@200)");
+            throw std::invalid_argument(
+                "constraint on '" + c.metric +
+                "', which is not a metric of the evaluations (constrain an objective, "
+                "or a table metric such as test_acc@200)");
         }
         constraints.push_back(std::move(c));
     }
-    const auto truth = exact_front(evaluator, objs, constraints);
+    // The exact Pareto front of all 15,625 cells under the objectives and constraints.
+    const auto truth = pareto::exact_front(nb201::space{}, evaluator, objs, constraints);
+    if (truth.empty())
+        throw std::invalid_argument("no cell of the table satisfies the constraints");
 
     const nb201::space space;
     const exec::tbb_executor executor(s.threads);
@@ -114,28 +81,43 @@ int run_nb201_multi_objective(const settings& s) {
                                           .on_run_done = bar.callback()};
     const auto start = clock_type::now();
     std::vector<multi_objective_result<nb201::cell>> results;
-    if (s.strategy == "nsga2") {
-        const strategy::nsga2 nsga{space, objs, {.population = s.population.value_or(50)}, constraints};
-        results = run_multi_objective(space, nsga, evaluator, objs, options, executor);
-    } else if (s.strategy == "random") {
-        results = run_multi_objective(space, strategy::random_search{space}, evaluator, objs, options, executor);
-    } else if (s.strategy == "rea" || s.strategy == "ls") {
+    const auto& info = exec::find_strategy(s.strategy);
+    const bool plain = info.kind == exec::strategy_kind::single_objective && !info.model_based;
+    const exec::strategy_context<nb201::space> context{.space = space,
+                                                       .options = strategy_options_of(s),
+                                                       .objectives = objs,
+                                                       .constraints = constraints};
+    // The strategy as its template type (no virtual call per step) on either evaluator.
+    auto search = [&](const auto& ev) {
+        return exec::visit_strategy(
+            s.strategy, context,
+            [&]<class St>(const St& strategy) -> std::vector<multi_objective_result<nb201::cell>> {
+                if constexpr (Strategy<St>) {
+                    return run_multi_objective(space, strategy, ev, objs, options, executor);
+                } else {
+                    throw std::logic_error("'" + s.strategy + "' is multi-fidelity"); // checked
+                }
+            });
+    };
+    if (info.kind == exec::strategy_kind::multi_objective || (plain && info.reward_free)) {
+        results = search(evaluator);
+    } else if (plain) { // it learns from a reward: one scalar of the objectives
         const pareto::scalarised_evaluator scalar(
             evaluator, objs,
             {.weights = s.weights ? parse_numbers(*s.weights, "--weights") : std::vector<double>{},
              .ideal = truth.ideal,
              .nadir = truth.reference,
-             .method = s.scalarisation == "weighted" ? pareto::scalarisation::weighted : pareto::scalarisation::chebyshev,
+             .method = s.scalarisation == "weighted" ? pareto::scalarisation::weighted
+                                                     : pareto::scalarisation::chebyshev,
              .constraints = constraints});
-        if (s.strategy == "rea") {
-            const strategy::regularized_evolution rea{space, ops::point_mutation{},
-                                                      {.population = s.population.value_or(10), .sample = s.sample}};
-            results = run_multi_objective(space, rea, scalar, objs, options, executor);
-        } else {
-            results = run_multi_objective(space, strategy::local_search{space}, scalar, objs, options, executor);
-        }
+        results = search(scalar);
     } else {
-        throw std::invalid_argument("strategy '" + s.strategy + "' does not support --objectives (valid: nsga2, random, rea, ls)");
+        auto valid = strategies_of_kind(exec::strategy_kind::multi_objective);
+        for (auto& name : plain_strategies())
+            valid.push_back(std::move(name));
+        throw std::invalid_argument("strategy '" + s.strategy +
+                                    "' does not support --objectives (valid: " + exec::join(valid) +
+                                    ")");
     }
     const double search_seconds = seconds_since(start);
 
@@ -147,32 +129,41 @@ int run_nb201_multi_objective(const settings& s) {
     }
     const auto hv_sum = summarize(hv);
     const auto ratio_sum = summarize(ratio);
-    std::printf("nb201 %s, strategy %s, objectives %s: %zu runs, budget %zu, seed %llu, %zu threads\n",
-                s.dataset.c_str(), s.strategy.c_str(), s.objectives->c_str(), s.runs, s.budget,
-                static_cast<unsigned long long>(s.seed), s.threads);
+    std::printf(
+        "nb201 %s, strategy %s, objectives %s: %zu runs, budget %zu, seed %llu, %zu threads\n",
+        s.dataset.c_str(), s.strategy.c_str(), s.objectives->c_str(), s.runs, s.budget,
+        static_cast<unsigned long long>(s.seed), s.threads);
     std::printf("  hypervolume of the found front:   %.6g +- %.6g\n", hv_sum.mean, hv_sum.std);
-    std::printf("  ratio to the exact front's:       %.4f +- %.4f (exact front: %zu cells, hypervolume %.6g)\n",
-                ratio_sum.mean, ratio_sum.std, truth.size, truth.hypervolume);
+    std::printf("  ratio to the exact front's:       %.4f +- %.4f (exact front: %zu cells, "
+                "hypervolume %.6g)\n",
+                ratio_sum.mean, ratio_sum.std, truth.size(), truth.hypervolume);
     std::printf("  reference point (the exact front's nadir):");
-    for (std::size_t j = 0; j < objs.size(); ++j) std::printf(" %s=%g", std::string(objs.name(j)).c_str(), truth.reference[j]);
+    for (std::size_t j = 0; j < objs.size(); ++j)
+        std::printf(" %s=%g", std::string(objs.name(j)).c_str(), truth.reference[j]);
     std::printf("\n  load %.1f ms, search %.1f ms\n", load_seconds * 1e3, search_seconds * 1e3);
 
     if (s.json) {
         std::string out = "{\n";
         out += "  \"benchmark\": \"nb201\",\n  \"dataset\": " + nlohmann::json(s.dataset).dump() +
-               ",\n  \"strategy\": " + nlohmann::json(s.strategy).dump() + ",\n  \"objectives\": " +
-               nlohmann::json(*s.objectives).dump() + ",\n  \"budget\": " + std::to_string(s.budget) +
+               ",\n  \"strategy\": " + nlohmann::json(s.strategy).dump() +
+               ",\n  \"objectives\": " + nlohmann::json(*s.objectives).dump() +
+               ",\n  \"budget\": " + std::to_string(s.budget) +
                ",\n  \"seed\": " + std::to_string(s.seed) + ",\n  \"runs\": [\n";
         for (std::size_t i = 0; i < results.size(); ++i) {
             const auto& r = results[i];
             nlohmann::json front = nlohmann::json::array();
             for (std::size_t k = 0; k < r.front.size(); ++k) {
                 nlohmann::json point{{"arch", space.to_string(r.front[k])}};
-                for (std::size_t j = 0; j < objs.size(); ++j) point[std::string(objs.name(j))] = r.front_values[k][j];
+                for (std::size_t j = 0; j < objs.size(); ++j)
+                    point[std::string(objs.name(j))] = r.front_values[k][j];
                 front.push_back(point);
             }
-            const nlohmann::json run{{"run", r.run},        {"seed", r.seed},        {"queries", r.queries},
-                                     {"hypervolume", hv[i]}, {"hv_ratio", ratio[i]}, {"front", front},
+            const nlohmann::json run{{"run", r.run},
+                                     {"seed", r.seed},
+                                     {"queries", r.queries},
+                                     {"hypervolume", hv[i]},
+                                     {"hv_ratio", ratio[i]},
+                                     {"front", front},
                                      {"hv_trajectory", r.hypervolume}};
             out += "    " + run.dump() + (i + 1 < results.size() ? ",\n" : "\n");
         }
@@ -181,7 +172,7 @@ int run_nb201_multi_objective(const settings& s) {
                                      {"hv_ratio_mean", ratio_sum.mean},
                                      {"hv_ratio_std", ratio_sum.std},
                                      {"true_front_hypervolume", truth.hypervolume},
-                                     {"true_front_size", truth.size},
+                                     {"true_front_size", truth.size()},
                                      {"reference", truth.reference},
                                      {"load_seconds", load_seconds},
                                      {"search_seconds", search_seconds}};

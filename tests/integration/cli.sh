@@ -104,6 +104,16 @@ expect_error "constraint on a missing metric" "constraint on 'latency:fpga'" run
 expect_error "malformed constraint" "invalid constraint 'params<3'" run --data "$data" --objectives test_acc,params --constraint 'params<3'
 expect_error "nsga2 without objectives" "nsga2 needs --objectives" run --data "$data" --strategy nsga2
 
+# Names from the strategy registry (exec/registry.hpp): choices, help and "valid: ..." lists.
+out=$("$nascent" run --help)
+if [[ $out == *"{random,rea,ls,sh,hyperband,bohb,nsga2,bananas,bo-gp,bo-wl}"* &&
+      $out == *"search strategy (sh, hyperband, bohb: nb201 only)"* &&
+      $out == *"scalarisation weights for rea/ls with --objectives"* ]]; then pass; else fail "run --help: $out"; fi
+expect_error "nb101 multi-fidelity list" "strategy 'sh' is not available for nb101 (valid: random, rea, ls)" \
+    run --data "$data" --benchmark nb101 --strategy sh --runs 1
+expect_error "objectives list" "strategy 'bananas' does not support --objectives (valid: nsga2, random, rea, ls)" \
+    run --data "$data" --strategy bananas --objectives test_acc,params --runs 1
+
 # Model-based strategies: identical results for 1 and 2 threads (BANANAS), warm starts, NB101.
 for threads in 1 2; do
     "$nascent" run --data "$data" --strategy bananas --runs 2 --budget 25 --seed 3 --threads $threads \
