@@ -11,11 +11,15 @@
 //
 // Usage: tensor_timing --threads T [--reps R] [--cases a,b,...] [--train-steps S]
 //   --train-steps S: instead, trains the reduced network for S SGD steps (for peak-RSS checks).
+//        tensor_timing --simd
+//   prints the SIMD level the kernels run on here ("avx512", "avx2", "baseline": the CPU's best
+//   unless NASCENT_SIMD asks for a lower one; see tensor/autograd/simd.hpp).
 
 #include <nascent/core/rng.hpp>
 #include <nascent/eval/nb201_network.hpp>
 #include <nascent/space/nb201.hpp>
 #include <nascent/tensor/autograd.hpp>
+#include <nascent/tensor/autograd/simd.hpp>
 #include <nascent/tensor/nn.hpp>
 #include <nascent/tensor/optim.hpp>
 
@@ -141,6 +145,10 @@ int main(int argc, char** argv) {
     std::size_t reps = 15;
     std::size_t train_steps = 0;
     std::string cases = "conv16_32,conv64_8,nb201_c8_n1,nb201_c16_n5";
+    if (argc == 2 && std::string(argv[1]) == "--simd") {
+        std::printf("%s\n", std::string(t::to_string(t::simd())).c_str());
+        return 0;
+    }
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i];
         const std::string v = argv[i + 1];

@@ -87,13 +87,13 @@ class Reduction(nn.Module):
         return self.conv_b(self.conv_a(x)) + self.downsample(x)
 
 
-def nb201_network(c, n, classes=10):
-    layers = [nn.Conv2d(3, c, 3, padding=1, bias=False), nn.BatchNorm2d(c)]
+def nb201_network(c, n, classes=10, in_channels=3, arch=ARCH):
+    layers = [nn.Conv2d(in_channels, c, 3, padding=1, bias=False), nn.BatchNorm2d(c)]
     for stage in range(3):
         if stage > 0:
             layers.append(Reduction(c, 2 * c))
             c *= 2
-        layers += [Cell(ARCH, c) for _ in range(n)]
+        layers += [Cell(arch, c) for _ in range(n)]
     layers += [nn.BatchNorm2d(c), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
                nn.Linear(c, classes)]
     return nn.Sequential(*layers)

@@ -2,7 +2,8 @@
 // model for sampled genotypes and widths, its layers have OFA's shapes, its forward maps images
 // to logits, a tiny version learns Fashion-MNIST reproducibly, and the training evaluator takes
 // MBConv genotypes. The ops it added to the tensor layer (hard swish, hard sigmoid, channel
-// scaling) are checked against central finite differences of double-precision references.
+// scaling) are checked against central finite differences of double-precision references
+// (gradient_check.hpp).
 
 #include <nascent/core/rng.hpp>
 #include <nascent/eval/mbconv_network.hpp>
@@ -12,6 +13,8 @@
 #include <nascent/tensor/fashion_mnist.hpp>
 #include <nascent/tensor/nn.hpp>
 #include <nascent/tensor/optim.hpp>
+
+#include "gradient_check.hpp"
 
 #include <doctest/doctest.h>
 
@@ -37,76 +40,10 @@ using t::variable;
 
 namespace {
 
-// ---------------------------------------------------------------------------------------------
-// Gradient checks: the op's float backward against central differences of a double reference
-// of L = sum(weights * output), as in tests/unit/tensor.cpp.
-
-using values = std::vector<double>;
-using op_fn = std::function<variable(const std::vector<variable>&)>;
-using ref_fn = std::function<values(const std::vector<values>&)>;
-
-struct check_result {
-    double forward_error = 0;  // max |float - double| / max(1, max |double|)
-    double gradient_error = 0; // worst over inputs of max |analytic - numeric| / max |numeric|
-};
-
-ndarray random(const t::shape_t& shape, std::uint64_t seed, double scale = 1.0) {
-    nascent::rng gen(seed);
-    ndarray a = t::randn(shape, gen);
-    for (auto& v : a.values())
-        v = static_cast<float>(v * scale);
-    return a;
-}
-
-check_result check_gradients(const std::vector<ndarray>& inputs, const op_fn& op,
-                             const ref_fn& ref) {
-    std::vector<variable> vars;
-    std::vector<values> ref_inputs;
-    for (const auto& x : inputs) {
-        vars.emplace_back(x, true);
-        ref_inputs.emplace_back(x.begin(), x.end());
-    }
-    const variable out = op(vars);
-    const ndarray weights = random(out.shape(), 99);
-    const auto loss = [&](const std::vector<values>& xs) {
-        const values y = ref(xs);
-        double l = 0;
-        for (std::size_t i = 0; i < y.size(); ++i)
-            l += weights[i] * y[i];
-        return l;
-    };
-    check_result r;
-    const values expected = ref(ref_inputs);
-    REQUIRE(expected.size() == out.size());
-    double scale = 1.0;
-    for (const double v : expected)
-        scale = std::max(scale, std::abs(v));
-    for (std::size_t i = 0; i < expected.size(); ++i)
-        r.forward_error = std::max(r.forward_error, std::abs(out.value()[i] - expected[i]) / scale);
-    out.backward(weights);
-    constexpr double h = 1e-5;
-    for (std::size_t k = 0; k < inputs.size(); ++k) {
-        double largest = 0;
-        double worst = 0;
-        for (std::size_t j = 0; j < inputs[k].size(); ++j) {
-            auto xs = ref_inputs;
-            xs[k][j] += h;
-            const double up = loss(xs);
-            xs[k][j] -= 2 * h;
-            const double numeric = (up - loss(xs)) / (2 * h);
-            largest = std::max(largest, std::abs(numeric));
-            worst = std::max(worst, std::abs(vars[k].grad()[j] - numeric));
-        }
-        r.gradient_error = std::max(r.gradient_error, worst / std::max(largest, 1e-12));
-    }
-    return r;
-}
-
-void require_good(const check_result& r, const char* what) {
-    INFO(what << ": forward error " << r.forward_error << ", gradient error " << r.gradient_error);
-    CHECK(r.forward_error < 1e-5);
-    CHECK(r.gradient_error < 1e-3);
-}
+using nascent::test::check_gradients;
+using nascent::test::random;
+using nascent::test::require_good;
+using nascent::test::values;
 
 double ref_hard_sigmoid(double x) {
     return std::clamp(x + 3.0, 0.0, 6.0) / 6.0;

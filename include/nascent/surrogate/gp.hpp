@@ -467,7 +467,11 @@ private:
     /// Mean, population standard deviation (as scikit-learn's normalize_y) and standardised y.
     static void standardise(state& s) {
         const auto n = static_cast<Eigen::Index>(s.y.size());
-        const Eigen::Map<const Eigen::VectorXd> y(s.y.data(), n);
+        // A copy, not a Map of the std::vector: Eigen's vectorised sums peel elements up to the
+        // first aligned one, so over a buffer of malloc's alignment the order of additions (and
+        // the last bits) would change from one allocation to the next. Eigen's own buffers are
+        // aligned to its widest packet.
+        const Eigen::VectorXd y = Eigen::Map<const Eigen::VectorXd>(s.y.data(), n);
         s.y_mean = y.mean();
         const double sd = std::sqrt((y.array() - s.y_mean).square().mean());
         s.constant = !(sd > 1e-12 * std::max(1.0, std::abs(s.y_mean)));

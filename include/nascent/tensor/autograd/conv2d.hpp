@@ -5,6 +5,7 @@
 #include <nascent/tensor/autograd/conv_direct.hpp>
 #include <nascent/tensor/autograd/conv_geometry.hpp>
 #include <nascent/tensor/autograd/core.hpp>
+#include <nascent/tensor/autograd/gemm.hpp>
 
 #include <algorithm>
 #include <array>
@@ -219,19 +220,13 @@ inline void scatter_planes(const float* batch, std::size_t channels, std::size_t
                 if (by_col2im && !g.pointwise()) // col2im adds into these planes
                     std::fill_n(dx.data() + n0 * g.cin * in_plane, count * g.cin * in_plane, 0.0F);
                 for (std::size_t grp = 0; grp < g.groups; ++grp) {
-                    const auto gm =
-                        detail::as_matrix(gb + grp * g.cout_g() * cols_n, g.cout_g(), cols_n);
+                    const float* gm = gb + grp * g.cout_g() * cols_n; // [C_out_g, cols_n]
                     if (gemm_w) {
                         const float* cols =
                             detail::unfold_batch(xp2, g, n0, count, grp, columns.data());
-                        auto dw = detail::as_matrix(partial_w.data() + c * wsize +
-                                                        grp * g.cout_g() * g.k(),
-                                                    g.cout_g(), g.k());
-                        const auto cm = detail::as_matrix(cols, g.k(), cols_n);
-                        if (first_in_chunk)
-                            dw.noalias() = gm * cm.transpose();
-                        else
-                            dw.noalias() += gm * cm.transpose();
+                        detail::gemm(g.cout_g(), g.k(), cols_n, {gm, cols_n}, {cols, cols_n, true},
+                                     partial_w.data() + c * wsize + grp * g.cout_g() * g.k(), g.k(),
+                                     !first_in_chunk);
                     }
                     if (!need_x || direct_dx)
                         continue;
@@ -240,20 +235,21 @@ inline void scatter_planes(const float* batch, std::size_t channels, std::size_t
                     if (transposed) {
                         const float* cols =
                             detail::unfold_batch(gp, gt, n0, count, grp, dcols.data());
-                        detail::as_matrix(dxg, g.cin_g(), in_cols).noalias() =
-                            detail::as_matrix(wt.data() + grp * g.cin_g() * gt.k(), g.cin_g(),
-                                              gt.k()) *
-                            detail::as_matrix(cols, gt.k(), in_cols);
+                        detail::gemm(g.cin_g(), in_cols, gt.k(),
+                                     {wt.data() + grp * g.cin_g() * gt.k(), gt.k()},
+                                     {cols, in_cols}, dxg, in_cols);
                         continue;
                     }
-                    const auto wm =
-                        detail::as_matrix(wp2 + grp * g.cout_g() * g.k(), g.cout_g(), g.k());
+                    // W^T [k, C_out_g] times dL/d output: unfolded input gradient (k = C_in_g
+                    // for a pointwise layer, whose unfolding is the identity).
+                    const detail::gemm_operand wm_t{wp2 + grp * g.cout_g() * g.k(), g.k(), true};
                     if (g.pointwise()) {
-                        detail::as_matrix(dxg, g.cin_g(), cols_n).noalias() = wm.transpose() * gm;
+                        detail::gemm(g.cin_g(), cols_n, g.cout_g(), wm_t, {gm, cols_n}, dxg,
+                                     cols_n);
                         continue;
                     }
                     float* dcol = dcols.data();
-                    detail::as_matrix(dcol, g.k(), cols_n).noalias() = wm.transpose() * gm;
+                    detail::gemm(g.k(), cols_n, g.cout_g(), wm_t, {gm, cols_n}, dcol, cols_n);
                     for (std::size_t j = 0; j < count; ++j)
                         detail::col2im(dcol + j * plane2, g.cin_g(), g, dxg + j * g.cin * in_plane,
                                        cols_n);
@@ -311,7 +307,7 @@ inline void scatter_planes(const float* batch, std::size_t channels, std::size_t
 
 /// 2-D cross-correlation (PyTorch's conv2d): x [N, C_in, H, W], weight [C_out, C_in / groups,
 /// KH, KW], optional bias [C_out]. Stride-1 layers of >= 8 output channels per group run a
-/// direct vectorised kernel; the others im2col and an Eigen GEMM per batch of samples (batches
+/// direct vectorised kernel; the others im2col and a GEMM (gemm.hpp) per batch of samples (batches
 /// of small planes share one GEMM) and group. Samples are spread over TBB tasks.
 [[nodiscard]] inline variable conv2d(const variable& x, const variable& weight,
                                      const variable& bias = {},
@@ -401,9 +397,8 @@ inline void scatter_planes(const float* batch, std::size_t channels, std::size_t
                 const float* cols = detail::unfold_batch(xp, g, n0, count, grp, columns.data());
                 float* y = count == 1 ? op + (n0 * g.cout + grp * g.cout_g()) * plane
                                       : result.data() + grp * g.cout_g() * cols_n;
-                detail::as_matrix(y, g.cout_g(), cols_n).noalias() =
-                    detail::as_matrix(wp + grp * g.cout_g() * g.k(), g.cout_g(), g.k()) *
-                    detail::as_matrix(cols, g.k(), cols_n);
+                detail::gemm(g.cout_g(), cols_n, g.k(), {wp + grp * g.cout_g() * g.k(), g.k()},
+                             {cols, cols_n}, y, cols_n);
             }
             for (std::size_t j = 0; j < count; ++j) {
                 for (std::size_t c = 0; c < g.cout; ++c) {
