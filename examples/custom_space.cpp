@@ -1,20 +1,24 @@
 // A new search space (widths of a 4-block CNN, each 16-128) searched by REA, user's evaluator.
-#include <nascent/exec/runner.hpp>
-#include <nascent/strategy/regularized_evolution.hpp>
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <nascent/exec/runner.hpp>
+#include <nascent/strategy/regularized_evolution.hpp>
 
 struct width_space {
     using genotype = std::array<std::uint8_t, 4>; // index of each block's width
     static constexpr std::array<double, 4> widths{16, 32, 64, 128};
-    template <class G> genotype sample(G& gen) const {
+    template <class G>
+    genotype sample(G& gen) const {
         genotype g;
-        for (auto& w : g) w = static_cast<std::uint8_t>(nascent::uniform_index(gen, 4));
+        for (auto& w : g)
+            w = static_cast<std::uint8_t>(nascent::uniform_index(gen, 4));
         return g;
     }
     bool is_valid(const genotype& g) const { return g[0] < 4 && g[1] < 4 && g[2] < 4 && g[3] < 4; }
-    std::uint64_t hash(const genotype& g) const { return g[0] | g[1] << 2U | g[2] << 4U | g[3] << 6U; }
+    std::uint64_t hash(const genotype& g) const {
+        return g[0] | g[1] << 2U | g[2] << 4U | g[3] << 6U;
+    }
     std::size_t positions() const { return 4; }          // categorical: point mutation and
     std::size_t choices(std::size_t) const { return 4; } // crossover come for free
 };

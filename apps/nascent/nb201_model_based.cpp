@@ -58,16 +58,18 @@ warm_start_designs<cell> transfer_warm_start(const bench::nb201_table& table, co
     std::vector<cell> xs;
     std::vector<double> ys;
     for (const auto index : order) {
-        if (xs.size() == 200) break;
+        if (xs.size() == 200)
+            break;
         const auto acc = table.accuracy(index, dataset, metric);
-        if (!acc) continue;
+        if (!acc)
+            continue;
         xs.push_back(table.cell_at(index));
         ys.push_back(*acc);
     }
     if (xs.size() < 200) {
         throw std::invalid_argument("--warm-start transfer:" + source + ": the table has " +
-                                    s.reward.value_or("valid_acc@12") + " for only " + std::to_string(xs.size()) +
-                                    " cells of " + source);
+                                    s.reward.value_or("valid_acc@12") + " for only " +
+                                    std::to_string(xs.size()) + " cells of " + source);
     }
     const nb201::space space;
     auto model = std::make_shared<hamming_gp_type>(nb201_models::hamming_gp());

@@ -25,13 +25,15 @@ namespace {
 
 void check(const proxies_settings& s) {
     if (s.space != "nb201") {
-        throw std::invalid_argument("proxies: space '" + s.space + "' has no network to score (valid: nb201)");
+        throw std::invalid_argument("proxies: space '" + s.space +
+                                    "' has no network to score (valid: nb201)");
     }
     if (s.sample == 0 || s.sample > nb201::num_cells) {
-        throw std::invalid_argument("proxies: --sample " + std::to_string(s.sample) + " outside [1, " +
-                                    std::to_string(nb201::num_cells) + "]");
+        throw std::invalid_argument("proxies: --sample " + std::to_string(s.sample) +
+                                    " outside [1, " + std::to_string(nb201::num_cells) + "]");
     }
-    if (s.threads == 0) throw std::invalid_argument("proxies: --threads 0 (needs >= 1)");
+    if (s.threads == 0)
+        throw std::invalid_argument("proxies: --threads 0 (needs >= 1)");
     if (!s.data_free && s.batch < 2) {
         throw std::invalid_argument("proxies: --batch " + std::to_string(s.batch) +
                                     " (needs >= 2: jacob_cov and nwot compare samples)");
@@ -57,14 +59,15 @@ std::vector<nb201::cell> sample_cells(std::size_t count, std::uint64_t seed) {
 int compute_proxies(const proxies_settings& s) {
     check(s);
     const auto start = clock_type::now();
-    const auto table = bench::nb201_table::load(io::resolve_data_dir(s.data, NASCENT_DEFAULT_DATA_DIR));
+    const auto table =
+        bench::nb201_table::load(io::resolve_data_dir(s.data, NASCENT_DEFAULT_DATA_DIR));
     const auto cells = sample_cells(s.sample, s.seed);
 
     eval::proxy_options options{.seed = s.seed, .data_dependent = !s.data_free};
     eval::proxy_batch batch;
     if (!s.data_free) {
-        batch = eval::fashion_mnist_batch(s.batch, s.seed,
-                                          s.fmnist.value_or(std::string(tensor::fashion_mnist_default_dir)));
+        batch = eval::fashion_mnist_batch(
+            s.batch, s.seed, s.fmnist.value_or(std::string(tensor::fashion_mnist_default_dir)));
     }
 
     std::vector<eval::proxy_scores> scores(cells.size());
@@ -85,7 +88,8 @@ int compute_proxies(const proxies_settings& s) {
         row["arch"] = nb201::space::to_string(cells[i]);
         row["index"] = table.index_of(cells[i]);
         for (const auto& f : eval::proxy_fields) {
-            if (f.data_dependent && s.data_free) continue;
+            if (f.data_dependent && s.data_free)
+                continue;
             row[std::string(f.name)] = number(scores[i].*f.value);
         }
         out += "  " + row.dump() + (i + 1 < cells.size() ? ",\n" : "\n");
@@ -98,11 +102,15 @@ int compute_proxies(const proxies_settings& s) {
     } else {
         std::fputs(out.c_str(), stdout);
     }
-    std::fprintf(summary, "nb201 proxies%s: %zu cells, seed %llu, batch %zu, %zu threads: %.1f s (%.2f cells/s), setup %.1f s\n",
-                 s.data_free ? " (data-free)" : "", cells.size(), static_cast<unsigned long long>(s.seed),
-                 s.data_free ? std::size_t{0} : s.batch, s.threads, compute_seconds,
-                 static_cast<double>(cells.size()) / compute_seconds, setup_seconds);
-    if (s.json) std::fprintf(summary, "wrote %s\n", s.json->c_str());
+    std::fprintf(summary,
+                 "nb201 proxies%s: %zu cells, seed %llu, batch %zu, %zu threads: %.1f s (%.2f "
+                 "cells/s), setup %.1f s\n",
+                 s.data_free ? " (data-free)" : "", cells.size(),
+                 static_cast<unsigned long long>(s.seed), s.data_free ? std::size_t{0} : s.batch,
+                 s.threads, compute_seconds, static_cast<double>(cells.size()) / compute_seconds,
+                 setup_seconds);
+    if (s.json)
+        std::fprintf(summary, "wrote %s\n", s.json->c_str());
     return 0;
 }
 

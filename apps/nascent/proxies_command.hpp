@@ -13,15 +13,15 @@
 namespace nascent::cli {
 
 struct proxies_settings {
-    std::optional<std::string> data;          ///< --data: benchmark data (for official indices)
-    std::optional<std::string> json;          ///< --json FILE; without it, JSON goes to stdout
-    std::optional<std::string> fmnist;        ///< --fmnist DIR: Fashion-MNIST (default: Debian's)
-    std::string space = "nb201";              ///< --space: only nb201 has a network
-    std::size_t sample = 500;                 ///< --sample: distinct cells, at most 15,625
-    std::uint64_t seed = 0;                   ///< --seed: cells, weights and images
-    std::size_t threads = 2;                  ///< --threads
-    std::size_t batch = 32;                   ///< --batch: images of the data-dependent proxies
-    bool data_free = false;                   ///< --data-free: synflow, l2_norm, params, flops
+    std::optional<std::string> data;   ///< --data: benchmark data (for official indices)
+    std::optional<std::string> json;   ///< --json FILE; without it, JSON goes to stdout
+    std::optional<std::string> fmnist; ///< --fmnist DIR: Fashion-MNIST (default: Debian's)
+    std::string space = "nb201";       ///< --space: only nb201 has a network
+    std::size_t sample = 500;          ///< --sample: distinct cells, at most 15,625
+    std::uint64_t seed = 0;            ///< --seed: cells, weights and images
+    std::size_t threads = 2;           ///< --threads
+    std::size_t batch = 32;            ///< --batch: images of the data-dependent proxies
+    bool data_free = false;            ///< --data-free: synflow, l2_norm, params, flops
 };
 
 /// Draws `sample` distinct cells with rng(seed), computes their proxies on `threads` threads

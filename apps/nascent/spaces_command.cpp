@@ -32,11 +32,14 @@ int list_spaces() {
          "DARTS / NAS-Bench-301: normal + reduction cell, 4 nodes x 2 inputs x 8 ops"},
         {"mbconv", count(mbconv::space::size()),
          "Once-for-All MobileNetV3: 5 stages, depth {2,3,4}, kernel {3,5,7}, expand {3,4,6}"},
-        {"regnet", "continuous", "RegNetX design space: depth, w0, wa, wm, group width, bottleneck (pycls)"},
-        {"efficientnet", "8", "EfficientNet B0-B7 compound scaling (alpha 1.2, beta 1.1, gamma 1.15)"},
+        {"regnet", "continuous",
+         "RegNetX design space: depth, w0, wa, wm, group width, bottleneck (pycls)"},
+        {"efficientnet", "8",
+         "EfficientNet B0-B7 compound scaling (alpha 1.2, beta 1.1, gamma 1.15)"},
     };
     std::printf("%-13s %-12s %s\n", "space", "genotypes", "description");
-    for (const auto& r : rows) std::printf("%-13s %-12s %s\n", r.name, r.size.c_str(), r.what);
+    for (const auto& r : rows)
+        std::printf("%-13s %-12s %s\n", r.name, r.size.c_str(), r.what);
     return 0;
 }
 

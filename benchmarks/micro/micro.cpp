@@ -29,7 +29,8 @@ const nascent::bench::nb201_table& table() {
 std::vector<nascent::nb201::cell> random_cells(std::size_t n) {
     nascent::rng gen(1);
     std::vector<nascent::nb201::cell> cells(n);
-    for (auto& c : cells) c = nascent::nb201::space::sample(gen);
+    for (auto& c : cells)
+        c = nascent::nb201::space::sample(gen);
     return cells;
 }
 
@@ -62,9 +63,11 @@ void bm_arch_string_to_index(benchmark::State& state) {
     const auto& t = table();
     const nascent::nb201::space space;
     std::vector<std::string> strings;
-    for (const auto& c : random_cells(256)) strings.push_back(space.to_string(c));
+    for (const auto& c : random_cells(256))
+        strings.push_back(space.to_string(c));
     std::size_t i = 0;
-    for (auto _ : state) benchmark::DoNotOptimize(t.index_of(std::string_view(strings[i++ & 255])));
+    for (auto _ : state)
+        benchmark::DoNotOptimize(t.index_of(std::string_view(strings[i++ & 255])));
     state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(bm_arch_string_to_index);
@@ -117,7 +120,8 @@ BENCHMARK(bm_rea_run_150);
 void bm_nb201_cost(benchmark::State& state) {
     const auto cells = random_cells(4096);
     std::size_t i = 0;
-    for (auto _ : state) benchmark::DoNotOptimize(nascent::nb201::network_cost(cells[i++ & 4095]));
+    for (auto _ : state)
+        benchmark::DoNotOptimize(nascent::nb201::network_cost(cells[i++ & 4095]));
     state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(bm_nb201_cost);
@@ -127,10 +131,12 @@ void bm_darts_cost(benchmark::State& state) {
     const nascent::darts::space space;
     nascent::rng gen(4);
     std::vector<nascent::darts::genotype> gs(1024);
-    for (auto& g : gs) g = space.sample(gen);
+    for (auto& g : gs)
+        g = space.sample(gen);
     std::size_t i = 0;
     for (auto _ : state) {
-        benchmark::DoNotOptimize(nascent::darts::cost(gs[i++ & 1023], nascent::darts::nb301_network));
+        benchmark::DoNotOptimize(
+            nascent::darts::cost(gs[i++ & 1023], nascent::darts::nb301_network));
     }
     state.SetItemsProcessed(state.iterations());
 }
@@ -140,9 +146,11 @@ BENCHMARK(bm_darts_cost);
 void bm_nb101_hash(benchmark::State& state) {
     nascent::rng gen(5);
     std::vector<nascent::nb101::cell> cells(512);
-    for (auto& c : cells) c = nascent::nb101::space::sample(gen);
+    for (auto& c : cells)
+        c = nascent::nb101::space::sample(gen);
     std::size_t i = 0;
-    for (auto _ : state) benchmark::DoNotOptimize(nascent::nb101::hash_hex(cells[i++ & 511]));
+    for (auto _ : state)
+        benchmark::DoNotOptimize(nascent::nb101::hash_hex(cells[i++ & 511]));
     state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(bm_nb101_hash);
@@ -151,9 +159,11 @@ BENCHMARK(bm_nb101_hash);
 void bm_nb101_cost(benchmark::State& state) {
     nascent::rng gen(6);
     std::vector<nascent::nb101::cell> cells(512);
-    for (auto& c : cells) c = nascent::nb101::space::sample(gen);
+    for (auto& c : cells)
+        c = nascent::nb101::space::sample(gen);
     std::size_t i = 0;
-    for (auto _ : state) benchmark::DoNotOptimize(nascent::nb101::network_cost(cells[i++ & 511]));
+    for (auto _ : state)
+        benchmark::DoNotOptimize(nascent::nb101::network_cost(cells[i++ & 511]));
     state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(bm_nb101_cost);

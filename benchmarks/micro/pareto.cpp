@@ -32,9 +32,11 @@ std::vector<double> make_points(std::size_t n, std::size_t m, kind k) {
             v[i * m + j] = nascent::uniform_real(gen) + (k == kind::uniform ? 0.0 : 1e-3);
             norm += v[i * m + j] * v[i * m + j];
         }
-        if (k == kind::uniform) continue;
+        if (k == kind::uniform)
+            continue;
         const double radius = k == kind::front ? 1.0 : 1.0 + 0.01 * nascent::uniform_real(gen);
-        for (std::size_t j = 0; j < m; ++j) v[i * m + j] *= radius / std::sqrt(norm);
+        for (std::size_t j = 0; j < m; ++j)
+            v[i * m + j] *= radius / std::sqrt(norm);
     }
     return v;
 }
@@ -108,8 +110,8 @@ void bm_igd_plus(benchmark::State& state) {
     const auto front = make_points(n, 2, kind::front);
     const auto found = make_points(150, 2, kind::near);
     for (auto _ : state) {
-        benchmark::DoNotOptimize(pareto::igd_plus(pareto::matrix_view(found, 2),
-                                                  pareto::matrix_view(front, 2)));
+        benchmark::DoNotOptimize(
+            pareto::igd_plus(pareto::matrix_view(found, 2), pareto::matrix_view(front, 2)));
     }
     state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(n) * 150);
 }

@@ -9,7 +9,8 @@
 //     one evaluation per ask, so its count is the same).
 //   - hypervolume at budget B = that of the Pareto front of the first B evaluations of the run
 //     (in evaluation order), reference point = the nadir of the exact front of all 15,625 cells,
-//     exactly as `nascent run --objectives` computes it; also given as a ratio to the exact front's.
+//     exactly as `nascent run --objectives` computes it; also given as a ratio to the exact
+//     front's.
 //   - pagmo: nsga2 with its default settings (cr = 0.95, eta_c = 10, m = 0.01, eta_m = 50). With
 //     all six variables integer (get_nix() = 6), pagmo 2.18 applies two-point crossover to the
 //     integer part (SBX only touches continuous variables; eta_c unused) and its "polynomial
@@ -50,10 +51,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <limits>
@@ -98,9 +99,11 @@ struct nb201_udp {
 
     [[nodiscard]] pagmo::vector_double fitness(const pagmo::vector_double& x) const {
         nb201::cell c;
-        for (std::size_t e = 0; e < nb201::num_edges; ++e) c[e] = static_cast<std::uint8_t>(x[e]);
+        for (std::size_t e = 0; e < nb201::num_edges; ++e)
+            c[e] = static_cast<std::uint8_t>(x[e]);
         const evaluation ev = evaluator->evaluate(c);
-        if (log != nullptr) log->push_back(static_cast<std::uint32_t>(nb201::space::id(c)));
+        if (log != nullptr)
+            log->push_back(static_cast<std::uint32_t>(nb201::space::id(c)));
         // main() checked that every cell evaluates ok and carries both metrics.
         return {-*ev.metrics.get(accuracy), *ev.metrics.get(latency)};
     }
@@ -140,7 +143,8 @@ std::vector<std::size_t> parse_list(const std::string& text, const char* flag) {
             used = 0;
         }
         if (used == 0 || used != item.size() || v == 0) {
-            throw std::invalid_argument(std::string(flag) + ": '" + item + "' is not a positive integer");
+            throw std::invalid_argument(std::string(flag) + ": '" + item +
+                                        "' is not a positive integer");
         }
         out.push_back(static_cast<std::size_t>(v));
         pos = end + 1;
@@ -150,7 +154,9 @@ std::vector<std::size_t> parse_list(const std::string& text, const char* flag) {
 
 std::size_t single(const std::string& text, const char* flag) {
     const auto v = parse_list(text, flag);
-    if (v.size() != 1) throw std::invalid_argument(std::string(flag) + ": one number expected, got '" + text + "'");
+    if (v.size() != 1)
+        throw std::invalid_argument(std::string(flag) + ": one number expected, got '" + text +
+                                    "'");
     return v[0];
 }
 
@@ -159,18 +165,28 @@ settings parse_args(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         const auto value = [&]() -> std::string {
-            if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
+            if (i + 1 >= argc)
+                throw std::invalid_argument(a + " needs a value");
             return argv[++i];
         };
-        if (a == "--data") s.data = value();
-        else if (a == "--dataset") s.dataset = value();
-        else if (a == "--device") s.device = value();
-        else if (a == "--pops") s.pops = parse_list(value(), "--pops");
-        else if (a == "--budgets") s.budgets = parse_list(value(), "--budgets");
-        else if (a == "--seeds") s.seeds = single(value(), "--seeds");
-        else if (a == "--timing-reps") s.timing_reps = single(value(), "--timing-reps");
-        else if (a == "--json") s.json = value();
-        else throw std::invalid_argument("unknown argument '" + a + "'");
+        if (a == "--data")
+            s.data = value();
+        else if (a == "--dataset")
+            s.dataset = value();
+        else if (a == "--device")
+            s.device = value();
+        else if (a == "--pops")
+            s.pops = parse_list(value(), "--pops");
+        else if (a == "--budgets")
+            s.budgets = parse_list(value(), "--budgets");
+        else if (a == "--seeds")
+            s.seeds = single(value(), "--seeds");
+        else if (a == "--timing-reps")
+            s.timing_reps = single(value(), "--timing-reps");
+        else if (a == "--json")
+            s.json = value();
+        else
+            throw std::invalid_argument("unknown argument '" + a + "'");
     }
     for (const auto p : s.pops) {
         if (p < 8 || p % 4 != 0) {
@@ -178,7 +194,8 @@ settings parse_args(int argc, char** argv) {
                                         " (pagmo's nsga2 needs a multiple of 4, and >= 8 here)");
         }
     }
-    if (s.seeds < 2) throw std::invalid_argument("--seeds: at least 2");
+    if (s.seeds < 2)
+        throw std::invalid_argument("--seeds: at least 2");
     std::sort(s.budgets.begin(), s.budgets.end());
     s.budgets.erase(std::unique(s.budgets.begin(), s.budgets.end()), s.budgets.end());
     return s;
@@ -200,8 +217,9 @@ cell_values all_cells(const bench::nb201_objectives_evaluator& ev, const pareto:
         const auto e = ev.evaluate(nb201::space::at(id));
         const auto s = pareto::score(e, objs, {});
         if (!s.feasible()) {
-            throw std::runtime_error("cell " + nb201::space::to_string(nb201::space::at(id)) +
-                                     " has no value for an objective; this benchmark needs all 15,625");
+            throw std::runtime_error(
+                "cell " + nb201::space::to_string(nb201::space::at(id)) +
+                " has no value for an objective; this benchmark needs all 15,625");
         }
         out.values[id] = {s.values[0], s.values[1]};
         all.push_back(s.values);
@@ -211,7 +229,8 @@ cell_values all_cells(const bench::nb201_objectives_evaluator& ev, const pareto:
     out.front_size = front.size();
     for (std::size_t j = 0; j < objs.size(); ++j) {
         const bool max = objs.sense(j) == pareto::direction::maximise;
-        double worst = max ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
+        double worst = max ? std::numeric_limits<double>::infinity()
+                           : -std::numeric_limits<double>::infinity();
         for (std::size_t i = 0; i < front.size(); ++i) {
             const double v = front.value(i, j);
             worst = max ? std::min(worst, v) : std::max(worst, v);
@@ -224,13 +243,16 @@ cell_values all_cells(const bench::nb201_objectives_evaluator& ev, const pareto:
 
 // Hypervolume of the front of the first B evaluations, for each budget B.
 std::vector<double> hv_at_budgets(const std::vector<std::uint32_t>& log, const cell_values& cells,
-                                  const pareto::objectives& objs, const std::vector<std::size_t>& budgets) {
+                                  const pareto::objectives& objs,
+                                  const std::vector<std::size_t>& budgets) {
     pareto::archive<> front(objs);
     std::vector<double> out;
     std::size_t k = 0;
     for (const auto b : budgets) {
-        if (log.size() < b) throw std::logic_error("a run made fewer evaluations than the budget");
-        for (; k < b; ++k) (void)front.insert(cells.values[log[k]]);
+        if (log.size() < b)
+            throw std::logic_error("a run made fewer evaluations than the budget");
+        for (; k < b; ++k)
+            (void)front.insert(cells.values[log[k]]);
         out.push_back(front.hypervolume(cells.reference));
     }
     return out;
@@ -255,9 +277,11 @@ struct summary {
 
 summary summarise(const std::vector<double>& xs) {
     summary s;
-    for (const double x : xs) s.mean += x;
+    for (const double x : xs)
+        s.mean += x;
     s.mean /= static_cast<double>(xs.size());
-    for (const double x : xs) s.std += (x - s.mean) * (x - s.mean);
+    for (const double x : xs)
+        s.std += (x - s.mean) * (x - s.mean);
     s.std = std::sqrt(s.std / static_cast<double>(xs.size())); // population std, as the CLI
     return s;
 }
@@ -273,15 +297,18 @@ unsigned pagmo_seed(std::uint64_t run, std::uint64_t task) {
 }
 
 // One pagmo run of `generations` generations; returns the evaluated cells in order.
-std::vector<std::uint32_t> pagmo_run(const nb201_udp& base, std::size_t pop, std::size_t generations,
-                                     std::size_t run, double mutation = 0.01) {
+std::vector<std::uint32_t> pagmo_run(const nb201_udp& base, std::size_t pop,
+                                     std::size_t generations, std::size_t run,
+                                     double mutation = 0.01) {
     std::vector<std::uint32_t> log;
     log.reserve(pop * (generations + 1));
     nb201_udp udp = base;
     udp.log = &log;
     const pagmo::problem prob{udp};
-    pagmo::population population{prob, static_cast<pagmo::population::size_type>(pop), pagmo_seed(run, 1)};
-    const pagmo::nsga2 algo{static_cast<unsigned>(generations), 0.95, 10., mutation, 50., pagmo_seed(run, 2)};
+    pagmo::population population{prob, static_cast<pagmo::population::size_type>(pop),
+                                 pagmo_seed(run, 1)};
+    const pagmo::nsga2 algo{
+        static_cast<unsigned>(generations), 0.95, 10., mutation, 50., pagmo_seed(run, 2)};
     population = algo.evolve(std::move(population));
     return log;
 }
@@ -289,8 +316,9 @@ std::vector<std::uint32_t> pagmo_run(const nb201_udp& base, std::size_t pop, std
 using nascent_nsga2 = strategy::nsga2<nb201::space>;
 
 // One nascent run driven by ask/tell: every ask is evaluated and told (repeats too).
-std::vector<std::uint32_t> nascent_run(const bench::nb201_objectives_evaluator& ev, const pareto::objectives& objs,
-                                       std::size_t pop, std::size_t generations, std::size_t run) {
+std::vector<std::uint32_t> nascent_run(const bench::nb201_objectives_evaluator& ev,
+                                       const pareto::objectives& objs, std::size_t pop,
+                                       std::size_t generations, std::size_t run) {
     std::vector<std::uint32_t> log;
     const std::size_t total = pop * (generations + 1);
     log.reserve(total);
@@ -321,7 +349,7 @@ struct timing {
     double nascent_gen = 0;     ///< seconds per generation, nascent (median)
     double pagmo_fitness = 0;   ///< seconds per pagmo::problem::fitness call (median)
     double nascent_fitness = 0; ///< seconds per evaluator.evaluate call (median)
-    std::vector<double> ratio;          ///< pagmo / nascent per repetition, whole generation
+    std::vector<double> ratio;  ///< pagmo / nascent per repetition, whole generation
     std::vector<double> ratio_algorithm; ///< the same with each side's fitness time subtracted
     std::size_t generations = 0;
 };
@@ -348,10 +376,12 @@ timing time_generations(const nb201_udp& udp, const bench::nb201_objectives_eval
         for (std::size_t k = pop; k < pl.size(); ++k) {
             const auto c = nb201::space::at(pl[k]);
             pagmo::vector_double x(nb201::num_edges);
-            for (std::size_t e = 0; e < nb201::num_edges; ++e) x[e] = c[e];
+            for (std::size_t e = 0; e < nb201::num_edges; ++e)
+                x[e] = c[e];
             pagmo_xs.push_back(std::move(x));
         }
-        for (std::size_t k = pop; k < nl.size(); ++k) nascent_cells.push_back(nb201::space::at(nl[k]));
+        for (std::size_t k = pop; k < nl.size(); ++k)
+            nascent_cells.push_back(nb201::space::at(nl[k]));
     }
 
     std::vector<double> pagmo_times;
@@ -366,7 +396,8 @@ timing time_generations(const nb201_udp& udp, const bench::nb201_objectives_eval
             const auto one_pagmo = [&] {
                 pagmo::population population{prob, static_cast<pagmo::population::size_type>(pop),
                                              pagmo_seed(run, 1)};
-                const pagmo::nsga2 algo{static_cast<unsigned>(generations), 0.95, 10., 0.01, 50., pagmo_seed(run, 2)};
+                const pagmo::nsga2 algo{
+                    static_cast<unsigned>(generations), 0.95, 10., 0.01, 50., pagmo_seed(run, 2)};
                 const double start = thread_seconds();
                 population = algo.evolve(std::move(population));
                 tp += (thread_seconds() - start);
@@ -397,10 +428,12 @@ timing time_generations(const nb201_udp& udp, const bench::nb201_objectives_eval
         }
         double sum = 0;
         double start = thread_seconds();
-        for (const auto& x : pagmo_xs) sum += prob.fitness(x)[1];
+        for (const auto& x : pagmo_xs)
+            sum += prob.fitness(x)[1];
         const double fp = (thread_seconds() - start) / static_cast<double>(pagmo_xs.size());
         start = thread_seconds();
-        for (const auto& c : nascent_cells) sum += ev.evaluate(c).reward;
+        for (const auto& c : nascent_cells)
+            sum += ev.evaluate(c).reward;
         const double fn = (thread_seconds() - start) / static_cast<double>(nascent_cells.size());
         g_sink = g_sink + sum;
 
@@ -410,7 +443,8 @@ timing time_generations(const nb201_udp& udp, const bench::nb201_objectives_eval
         pagmo_fit.push_back(fp);
         nascent_fit.push_back(fn);
         t.ratio.push_back(pagmo_times.back() / nascent_times.back());
-        t.ratio_algorithm.push_back((pagmo_times.back() - np * fp) / (nascent_times.back() - np * fn));
+        t.ratio_algorithm.push_back((pagmo_times.back() - np * fp) /
+                                    (nascent_times.back() - np * fn));
     }
     t.pagmo_gen = median(pagmo_times);
     t.nascent_gen = median(nascent_times);
@@ -430,7 +464,8 @@ int run(const settings& s) {
     const auto table = bench::nb201_table::load(dir);
     const auto latency = bench::nb201_latency_table::load(dir, &table);
     const auto dataset = bench::parse_nb201_dataset(s.dataset);
-    const auto parsed = bench::parse_nb201_objectives("test_acc,latency:" + s.device, table, dataset, &latency);
+    const auto parsed =
+        bench::parse_nb201_objectives("test_acc,latency:" + s.device, table, dataset, &latency);
     const auto objs = bench::to_pareto(parsed);
     const bench::nb201_objectives_evaluator evaluator(table, dataset, &latency, parsed);
     const auto cells = all_cells(evaluator, objs);
@@ -444,7 +479,8 @@ int run(const settings& s) {
         for (std::uint64_t id = 0; id < nb201::num_cells; ++id) {
             const auto c = nb201::space::at(id);
             pagmo::vector_double x(nb201::num_edges);
-            for (std::size_t e = 0; e < nb201::num_edges; ++e) x[e] = c[e];
+            for (std::size_t e = 0; e < nb201::num_edges; ++e)
+                x[e] = c[e];
             const auto f = prob.fitness(x);
             if (-f[0] != cells.values[id][0] || f[1] != cells.values[id][1]) {
                 throw std::logic_error("pagmo's fitness differs from nascent's values for cell " +
@@ -453,18 +489,23 @@ int run(const settings& s) {
         }
     }
 
-    std::printf("NAS-Bench-201 %s, objectives %s (max), %s (min, ms); exact front: %zu cells, hypervolume %.6g,\n"
+    std::printf("NAS-Bench-201 %s, objectives %s (max), %s (min, ms); exact front: %zu cells, "
+                "hypervolume %.6g,\n"
                 "reference point (its nadir): %s=%g, %s=%g; %zu seeds per cell of the table\n",
                 s.dataset.c_str(), acc_name.c_str(), lat_name.c_str(), cells.front_size,
                 cells.front_hypervolume, acc_name.c_str(), cells.reference[0], lat_name.c_str(),
                 cells.reference[1], s.seeds);
-    std::printf("pagmo %s nsga2 defaults: cr=0.95 eta_c=10 m=0.01 eta_m=50 (integer genes: two-point crossover,\n"
-                "  uniform resampling of each gene with probability m); nascent nsga2 defaults: crossover 0.9\n"
-                "  (uniform), mutation 1.0 (one edge to another op). Budget = fitness evaluations, repeats included.\n\n",
+    std::printf("pagmo %s nsga2 defaults: cr=0.95 eta_c=10 m=0.01 eta_m=50 (integer genes: "
+                "two-point crossover,\n"
+                "  uniform resampling of each gene with probability m); nascent nsga2 defaults: "
+                "crossover 0.9\n"
+                "  (uniform), mutation 1.0 (one edge to another op). Budget = fitness evaluations, "
+                "repeats included.\n\n",
                 PAGMO_VERSION);
 
     const std::size_t max_budget = s.budgets.back();
-    std::string json = "{\n  \"dataset\": \"" + s.dataset + "\",\n  \"objectives\": \"test_acc,latency:" + s.device +
+    std::string json = "{\n  \"dataset\": \"" + s.dataset +
+                       "\",\n  \"objectives\": \"test_acc,latency:" + s.device +
                        "\",\n  \"seeds\": " + std::to_string(s.seeds) + ",\n  \"reference\": [" +
                        json_number(cells.reference[0]) + ", " + json_number(cells.reference[1]) +
                        "],\n  \"true_front_hypervolume\": " + json_number(cells.front_hypervolume) +
@@ -472,8 +513,11 @@ int run(const settings& s) {
 
     for (std::size_t pi = 0; pi < s.pops.size(); ++pi) {
         const std::size_t pop = s.pops[pi];
-        const std::size_t generations = (max_budget + pop - 1) / pop - 1; // NP * (G + 1) >= max budget
-        if (generations == 0) throw std::invalid_argument("population " + std::to_string(pop) + " exceeds the largest budget");
+        const std::size_t generations =
+            (max_budget + pop - 1) / pop - 1; // NP * (G + 1) >= max budget
+        if (generations == 0)
+            throw std::invalid_argument("population " + std::to_string(pop) +
+                                        " exceeds the largest budget");
 
         // rows: name -> per budget, per seed hypervolume
         struct row {
@@ -485,15 +529,19 @@ int run(const settings& s) {
                               {"nascent nsga2 (ask/tell)", {}, {}},
                               {"pagmo nsga2, m=1/6 (not default)", {}, {}},
                               {"random (with repeats)", {}, {}}};
-        for (auto& r : rows) r.hv.assign(s.budgets.size(), {});
+        for (auto& r : rows)
+            r.hv.assign(s.budgets.size(), {});
         const auto start = clock_type::now();
         for (std::size_t run = 0; run < s.seeds; ++run) {
             const std::vector<std::uint32_t> logs[] = {
-                pagmo_run(udp, pop, generations, run), nascent_run(evaluator, objs, pop, generations, run),
-                pagmo_run(udp, pop, generations, run, 1.0 / 6.0), random_run(pop * (generations + 1), run)};
+                pagmo_run(udp, pop, generations, run),
+                nascent_run(evaluator, objs, pop, generations, run),
+                pagmo_run(udp, pop, generations, run, 1.0 / 6.0),
+                random_run(pop * (generations + 1), run)};
             for (std::size_t r = 0; r < rows.size(); ++r) {
                 const auto hv = hv_at_budgets(logs[r], cells, objs, s.budgets);
-                for (std::size_t b = 0; b < hv.size(); ++b) rows[r].hv[b].push_back(hv[b]);
+                for (std::size_t b = 0; b < hv.size(); ++b)
+                    rows[r].hv[b].push_back(hv[b]);
                 rows[r].distinct.push_back(static_cast<double>(distinct(logs[r], max_budget)));
             }
         }
@@ -502,14 +550,17 @@ int run(const settings& s) {
         {
             const nascent_nsga2 prototype{nb201::space{}, objs, {.population = pop}};
             const auto results = run_multi_objective(nb201::space{}, prototype, evaluator, objs,
-                                                     {.budget = max_budget, .runs = s.seeds, .seed = 2024,
+                                                     {.budget = max_budget,
+                                                      .runs = s.seeds,
+                                                      .seed = 2024,
                                                       .reference = cells.reference});
             row r{"nascent, CLI protocol (distinct cells)", {}, {}};
             r.hv.assign(s.budgets.size(), {});
             for (const auto& res : results) {
                 for (std::size_t b = 0; b < s.budgets.size(); ++b) {
                     const auto& traj = res.hypervolume;
-                    r.hv[b].push_back(traj.empty() ? 0.0 : traj[std::min(s.budgets[b], traj.size()) - 1]);
+                    r.hv[b].push_back(traj.empty() ? 0.0
+                                                   : traj[std::min(s.budgets[b], traj.size()) - 1]);
                 }
                 r.distinct.push_back(static_cast<double>(res.queries));
             }
@@ -517,18 +568,21 @@ int run(const settings& s) {
         }
         const double quality_seconds = seconds_since(start);
 
-        std::printf("== population %zu, %zu generations (%zu evaluations per run), %zu seeds\n", pop, generations,
-                    pop * (generations + 1), s.seeds);
-        std::printf("hypervolume of the front of the first B evaluations, mean +- std (ratio to the exact front's)\n");
+        std::printf("== population %zu, %zu generations (%zu evaluations per run), %zu seeds\n",
+                    pop, generations, pop * (generations + 1), s.seeds);
+        std::printf("hypervolume of the front of the first B evaluations, mean +- std (ratio to "
+                    "the exact front's)\n");
         std::printf("  %-40s", "");
-        for (const auto b : s.budgets) std::printf("  %26s", ("B = " + std::to_string(b)).c_str());
+        for (const auto b : s.budgets)
+            std::printf("  %26s", ("B = " + std::to_string(b)).c_str());
         std::printf("  %12s\n", "distinct@max");
         for (const auto& r : rows) {
             std::printf("  %-40s", r.name.c_str());
             for (std::size_t b = 0; b < s.budgets.size(); ++b) {
                 const auto m = summarise(r.hv[b]);
                 char cell[64];
-                std::snprintf(cell, sizeof cell, "%.2f +- %.2f (%.3f)", m.mean, m.std, m.mean / cells.front_hypervolume);
+                std::snprintf(cell, sizeof cell, "%.2f +- %.2f (%.3f)", m.mean, m.std,
+                              m.mean / cells.front_hypervolume);
                 std::printf("  %26s", cell);
             }
             std::printf("  %12.1f\n", summarise(r.distinct).mean);
@@ -546,30 +600,39 @@ int run(const settings& s) {
         }
         std::printf("\n  (quality runs took %.2f s)\n", quality_seconds);
 
-        const auto t = time_generations(udp, evaluator, objs, pop, generations, s.seeds, s.timing_reps);
+        const auto t =
+            time_generations(udp, evaluator, objs, pop, generations, s.seeds, s.timing_reps);
         const double np = static_cast<double>(pop);
         const auto [ratio_lo, ratio_hi] = std::minmax_element(t.ratio.begin(), t.ratio.end());
-        const auto [alg_lo, alg_hi] = std::minmax_element(t.ratio_algorithm.begin(), t.ratio_algorithm.end());
-        std::printf("time per generation (%zu fitness evaluations), median of %zu repetitions of %zu runs x %zu "
+        const auto [alg_lo, alg_hi] =
+            std::minmax_element(t.ratio_algorithm.begin(), t.ratio_algorithm.end());
+        std::printf("time per generation (%zu fitness evaluations), median of %zu repetitions of "
+                    "%zu runs x %zu "
                     "generations:\n",
                     pop, s.timing_reps, s.seeds, generations);
-        std::printf("  pagmo   nsga2::evolve           %8.2f us  (fitness calls via pagmo::problem: %6.1f ns each)\n",
+        std::printf("  pagmo   nsga2::evolve           %8.2f us  (fitness calls via "
+                    "pagmo::problem: %6.1f ns each)\n",
                     t.pagmo_gen * 1e6, t.pagmo_fitness * 1e9);
-        std::printf("  nascent ask/evaluate/tell       %8.2f us  (evaluator calls:                   %6.1f ns each)\n",
+        std::printf("  nascent ask/evaluate/tell       %8.2f us  (evaluator calls:                 "
+                    "  %6.1f ns each)\n",
                     t.nascent_gen * 1e6, t.nascent_fitness * 1e9);
-        std::printf("  ratio pagmo / nascent, whole generation:           %.2fx  (repetitions: %.2f..%.2f)\n",
+        std::printf("  ratio pagmo / nascent, whole generation:           %.2fx  (repetitions: "
+                    "%.2f..%.2f)\n",
                     median(t.ratio), *ratio_lo, *ratio_hi);
-        std::printf("  ratio pagmo / nascent, fitness calls subtracted:   %.2fx  (repetitions: %.2f..%.2f; "
-                    "%.2f us vs %.2f us)\n\n",
-                    median(t.ratio_algorithm), *alg_lo, *alg_hi, (t.pagmo_gen - np * t.pagmo_fitness) * 1e6,
-                    (t.nascent_gen - np * t.nascent_fitness) * 1e6);
+        std::printf(
+            "  ratio pagmo / nascent, fitness calls subtracted:   %.2fx  (repetitions: %.2f..%.2f; "
+            "%.2f us vs %.2f us)\n\n",
+            median(t.ratio_algorithm), *alg_lo, *alg_hi, (t.pagmo_gen - np * t.pagmo_fitness) * 1e6,
+            (t.nascent_gen - np * t.nascent_fitness) * 1e6);
 
-        json += "    {\"population\": " + std::to_string(pop) + ", \"generations\": " + std::to_string(generations) +
-                ", \"budgets\": [";
-        for (std::size_t b = 0; b < s.budgets.size(); ++b) json += (b ? ", " : "") + std::to_string(s.budgets[b]);
+        json += "    {\"population\": " + std::to_string(pop) +
+                ", \"generations\": " + std::to_string(generations) + ", \"budgets\": [";
+        for (std::size_t b = 0; b < s.budgets.size(); ++b)
+            json += (b ? ", " : "") + std::to_string(s.budgets[b]);
         json += "], \"rows\": [";
         for (std::size_t r = 0; r < rows.size(); ++r) {
-            json += std::string(r ? ", " : "") + "{\"name\": \"" + rows[r].name + "\", \"hv_mean\": [";
+            json +=
+                std::string(r ? ", " : "") + "{\"name\": \"" + rows[r].name + "\", \"hv_mean\": [";
             for (std::size_t b = 0; b < s.budgets.size(); ++b) {
                 json += (b ? ", " : "") + json_number(summarise(rows[r].hv[b]).mean);
             }
@@ -591,7 +654,8 @@ int run(const settings& s) {
     if (s.json) {
         std::ofstream out(*s.json);
         out << json;
-        if (!out) throw std::runtime_error("cannot write '" + *s.json + "'");
+        if (!out)
+            throw std::runtime_error("cannot write '" + *s.json + "'");
     }
     return 0;
 }

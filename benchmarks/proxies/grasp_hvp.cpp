@@ -24,12 +24,17 @@ int main(int argc, char** argv) {
         std::size_t threads = 2;
         for (int i = 1; i < argc; ++i) {
             const std::string a = argv[i];
-            if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
+            if (i + 1 >= argc)
+                throw std::invalid_argument(a + " needs a value");
             const std::string v = argv[++i];
-            if (a == "--cells") cells = std::stoul(v);
-            else if (a == "--batch") batch_size = std::stoul(v);
-            else if (a == "--threads") threads = std::stoul(v);
-            else throw std::invalid_argument("unknown argument '" + a + "'");
+            if (a == "--cells")
+                cells = std::stoul(v);
+            else if (a == "--batch")
+                batch_size = std::stoul(v);
+            else if (a == "--threads")
+                threads = std::stoul(v);
+            else
+                throw std::invalid_argument("unknown argument '" + a + "'");
         }
         const auto batch = ev::fashion_mnist_batch(batch_size, 0);
         nascent::rng gen(1);
@@ -37,7 +42,8 @@ int main(int argc, char** argv) {
         while (sample.size() < cells) {
             const auto c = nascent::nb201::space{}.sample(gen);
             // Only cells with a convolution on the path to the output have a non-trivial score.
-            if (ev::nb201_proxies(c, {.data_dependent = false}).synflow > 0) sample.push_back(c);
+            if (ev::nb201_proxies(c, {.data_dependent = false}).synflow > 0)
+                sample.push_back(c);
         }
         const std::vector<double> steps{1e-2, 1e-3, 1e-4};
         std::vector<std::vector<double>> scores(1 + steps.size(), std::vector<double>(cells));
@@ -52,15 +58,19 @@ int main(int argc, char** argv) {
                                        .grasp;
             }
         });
-        std::printf("GraSP on %zu full-size NB201 networks, Fashion-MNIST batch of %zu\n", cells, batch_size);
-        std::printf("| finite-difference step | Spearman with exact | median |fd - exact| / |exact| |\n|---:|---:|---:|\n");
+        std::printf("GraSP on %zu full-size NB201 networks, Fashion-MNIST batch of %zu\n", cells,
+                    batch_size);
+        std::printf("| finite-difference step | Spearman with exact | median |fd - exact| / "
+                    "|exact| |\n|---:|---:|---:|\n");
         for (std::size_t k = 0; k < steps.size(); ++k) {
             std::vector<double> rel;
             for (std::size_t i = 0; i < cells; ++i) {
                 rel.push_back(std::abs(scores[k + 1][i] - scores[0][i]) / std::abs(scores[0][i]));
             }
-            std::nth_element(rel.begin(), rel.begin() + static_cast<std::ptrdiff_t>(rel.size() / 2), rel.end());
-            std::printf("| %g | %.3f | %.3f |\n", steps[k], ev::spearman(scores[k + 1], scores[0]), rel[rel.size() / 2]);
+            std::nth_element(rel.begin(), rel.begin() + static_cast<std::ptrdiff_t>(rel.size() / 2),
+                             rel.end());
+            std::printf("| %g | %.3f | %.3f |\n", steps[k], ev::spearman(scores[k + 1], scores[0]),
+                        rel[rel.size() / 2]);
         }
         return 0;
     } catch (const std::exception& e) {

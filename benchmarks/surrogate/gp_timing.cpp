@@ -38,7 +38,9 @@ namespace nb201 = nascent::nb201;
 namespace {
 
 /// The fastest of the repeats: on a machine shared with other work, the least disturbed one.
-double best(const std::vector<double>& v) { return *std::ranges::min_element(v); }
+double best(const std::vector<double>& v) {
+    return *std::ranges::min_element(v);
+}
 
 template <class F>
 double milliseconds(F&& f) {
@@ -50,7 +52,8 @@ double milliseconds(F&& f) {
 std::vector<std::size_t> parse_sizes(const std::string& text) {
     std::vector<std::size_t> out;
     std::stringstream ss(text);
-    for (std::string item; std::getline(ss, item, ',');) out.push_back(std::stoul(item));
+    for (std::string item; std::getline(ss, item, ',');)
+        out.push_back(std::stoul(item));
     return out;
 }
 
@@ -58,7 +61,8 @@ std::string json_vector(const Eigen::VectorXd& v) {
     std::ostringstream s;
     s.precision(17);
     s << '[';
-    for (Eigen::Index i = 0; i < v.size(); ++i) s << (i > 0 ? ", " : "") << v[i];
+    for (Eigen::Index i = 0; i < v.size(); ++i)
+        s << (i > 0 ? ", " : "") << v[i];
     s << ']';
     return s.str();
 }
@@ -96,18 +100,22 @@ int main(int argc, char** argv) {
         }
     }
     if (out.empty() || sizes.empty()) {
-        std::cerr << "usage: gp_timing --out DIR [--data DIR] [--sizes 50,100] [--test 1000] [--seed 0]\n";
+        std::cerr << "usage: gp_timing --out DIR [--data DIR] [--sizes 50,100] [--test 1000] "
+                     "[--seed 0]\n";
         return 2;
     }
     std::optional<tbb::global_control> limit;
-    if (threads > 0) limit.emplace(tbb::global_control::max_allowed_parallelism, threads);
-    const auto table = nascent::bench::nb201_table::load(nascent::io::resolve_data_dir(data, "../shared/data"));
+    if (threads > 0)
+        limit.emplace(tbb::global_control::max_allowed_parallelism, threads);
+    const auto table =
+        nascent::bench::nb201_table::load(nascent::io::resolve_data_dir(data, "../shared/data"));
     const std::size_t largest = *std::ranges::max_element(sizes);
 
     // Cells: a shuffled prefix of the table's official indices; training sets are prefixes.
     nascent::rng gen(seed);
     std::vector<std::uint64_t> order(table.size());
-    for (std::uint64_t i = 0; i < order.size(); ++i) order[i] = i;
+    for (std::uint64_t i = 0; i < order.size(); ++i)
+        order[i] = i;
     nascent::shuffle(order.begin(), order.end(), gen);
     const sg::edge_onehot<nb201::space> onehot;
     Eigen::MatrixXd x_all(static_cast<Eigen::Index>(largest), 30);
@@ -117,7 +125,8 @@ int main(int argc, char** argv) {
     for (const auto index : order) {
         const auto acc = table.accuracy(index, nascent::bench::nb201_dataset::cifar10,
                                         nascent::bench::nb201_metric::valid_12);
-        if (!acc) continue;
+        if (!acc)
+            continue;
         const Eigen::VectorXd f = onehot(table.cell_at(index));
         if (taken < largest) {
             x_all.row(static_cast<Eigen::Index>(taken)) = f.transpose();
@@ -134,12 +143,14 @@ int main(int argc, char** argv) {
         std::ofstream f(std::filesystem::path(out) / "train.csv");
         f.precision(17);
         for (Eigen::Index i = 0; i < x_all.rows(); ++i) {
-            for (Eigen::Index j = 0; j < 30; ++j) f << x_all(i, j) << ',';
+            for (Eigen::Index j = 0; j < 30; ++j)
+                f << x_all(i, j) << ',';
             f << y_all[static_cast<std::size_t>(i)] << '\n';
         }
         std::ofstream t(std::filesystem::path(out) / "test.csv");
         for (Eigen::Index i = 0; i < x_test.rows(); ++i) {
-            for (Eigen::Index j = 0; j < 30; ++j) t << x_test(i, j) << (j < 29 ? "," : "\n");
+            for (Eigen::Index j = 0; j < 30; ++j)
+                t << x_test(i, j) << (j < 29 ? "," : "\n");
         }
     }
 

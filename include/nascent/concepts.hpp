@@ -27,17 +27,19 @@ using genotype_t = typename std::remove_cvref_t<S>::genotype;
 /// `hash` identifies a genotype exactly (equal genotypes, equal hashes); it is what a run's
 /// history uses to recognise a repeat. Isomorphism-aware identity is `canonical_key` (optional).
 template <class S>
-concept SearchSpace = requires { typename genotype_t<S>; } && std::regular<genotype_t<S>> &&
-                      requires(const S& space, const genotype_t<S>& g, rng& gen) {
-                          { space.sample(gen) } -> std::same_as<genotype_t<S>>;
-                          { space.is_valid(g) } -> std::same_as<bool>;
-                          { space.hash(g) } -> std::same_as<std::uint64_t>;
-                      };
+concept SearchSpace = requires {
+    typename genotype_t<S>;
+}
+&&std::regular<genotype_t<S>>&& requires(const S& space, const genotype_t<S>& g, rng& gen) {
+    { space.sample(gen) } -> std::same_as<genotype_t<S>>;
+    { space.is_valid(g) } -> std::same_as<bool>;
+    { space.hash(g) } -> std::same_as<std::uint64_t>;
+};
 
 /// A finite space whose members are numbered 0..size()-1 (dense ids allow array-backed caches).
 template <class S>
-concept EnumerableSpace = SearchSpace<S> && requires(const S& space, const genotype_t<S>& g,
-                                                     std::uint64_t id) {
+concept EnumerableSpace = SearchSpace<S> &&
+    requires(const S& space, const genotype_t<S>& g, std::uint64_t id) {
     { space.size() } -> std::same_as<std::uint64_t>;
     { space.id(g) } -> std::same_as<std::uint64_t>;
     { space.at(id) } -> std::same_as<genotype_t<S>>;
@@ -45,8 +47,8 @@ concept EnumerableSpace = SearchSpace<S> && requires(const S& space, const genot
 
 /// A space with a text form: `parse` throws std::invalid_argument naming the bad text.
 template <class S>
-concept PrintableSpace = SearchSpace<S> && requires(const S& space, const genotype_t<S>& g,
-                                                    std::string_view text) {
+concept PrintableSpace = SearchSpace<S> &&
+    requires(const S& space, const genotype_t<S>& g, std::string_view text) {
     { space.to_string(g) } -> std::convertible_to<std::string>;
     { space.parse(text) } -> std::same_as<genotype_t<S>>;
 };
@@ -55,23 +57,20 @@ concept PrintableSpace = SearchSpace<S> && requires(const S& space, const genoty
 /// values 0..choices(i)-1. Generic point mutation, uniform crossover and one-change
 /// neighbourhoods (ops/) work on every such space.
 template <class S>
-concept CategoricalSpace =
-    SearchSpace<S> && requires(const S& space, genotype_t<S>& g, const genotype_t<S>& cg,
-                               std::size_t i) {
-        { space.positions() } -> std::convertible_to<std::size_t>;
-        { space.choices(i) } -> std::convertible_to<std::size_t>;
-        { cg[i] } -> std::convertible_to<std::size_t>;
-        g[i] = static_cast<std::remove_cvref_t<decltype(cg[i])>>(0);
-    };
+concept CategoricalSpace = SearchSpace<S> &&
+    requires(const S& space, genotype_t<S>& g, const genotype_t<S>& cg, std::size_t i) {
+    { space.positions() } -> std::convertible_to<std::size_t>;
+    { space.choices(i) } -> std::convertible_to<std::size_t>;
+    { cg[i] } -> std::convertible_to<std::size_t>;
+    g[i] = static_cast<std::remove_cvref_t<decltype(cg[i])>>(0);
+};
 
 /// A space that names all neighbours of a genotype itself (otherwise ops/ derives them).
 template <class S>
-concept NeighbourhoodSpace =
-    SearchSpace<S> && requires(const S& space, const genotype_t<S>& g) {
-        { space.neighbours(g) } -> std::ranges::forward_range;
-        requires std::same_as<std::ranges::range_value_t<decltype(space.neighbours(g))>,
-                              genotype_t<S>>;
-    };
+concept NeighbourhoodSpace = SearchSpace<S> && requires(const S& space, const genotype_t<S>& g) {
+    { space.neighbours(g) } -> std::ranges::forward_range;
+    requires std::same_as<std::ranges::range_value_t<decltype(space.neighbours(g))>, genotype_t<S>>;
+};
 
 /// A space that knows when two genotypes compute the same function (isomorphic cells).
 template <class S>
@@ -84,16 +83,15 @@ concept CanonicalSpace = SearchSpace<S> && requires(const S& space, const genoty
 
 /// `m(space, parent, gen)` returns a child genotype of the space.
 template <class M, class S>
-concept Mutator = SearchSpace<S> && requires(const M& m, const S& space,
-                                             const genotype_t<S>& g, rng& gen) {
+concept Mutator = SearchSpace<S> &&
+    requires(const M& m, const S& space, const genotype_t<S>& g, rng& gen) {
     { m(space, g, gen) } -> std::same_as<genotype_t<S>>;
 };
 
 /// `c(space, a, b, gen)` returns a child combining two parents.
 template <class C, class S>
-concept Crossover = SearchSpace<S> && requires(const C& c, const S& space,
-                                               const genotype_t<S>& a, const genotype_t<S>& b,
-                                               rng& gen) {
+concept Crossover = SearchSpace<S> &&
+    requires(const C& c, const S& space, const genotype_t<S>& a, const genotype_t<S>& b, rng& gen) {
     { c(space, a, b, gen) } -> std::same_as<genotype_t<S>>;
 };
 
@@ -140,11 +138,14 @@ inline constexpr thread_safety thread_safety_of = [] {
 /// A strategy knows nothing about where evaluations come from. Strategies are values: a copy of
 /// an unused strategy is a fresh, independent search.
 template <class St>
-concept Strategy = requires { typename genotype_t<St>; } && std::copy_constructible<St> &&
-                   requires(St& s, rng& gen, const genotype_t<St>& g, const evaluation& e) {
-                       { s.ask(gen) } -> std::same_as<genotype_t<St>>;
-                       s.tell(g, e);
-                   };
+concept Strategy = requires {
+    typename genotype_t<St>;
+}
+&&std::copy_constructible<St>&& requires(St& s, rng& gen, const genotype_t<St>& g,
+                                         const evaluation& e) {
+    { s.ask(gen) } -> std::same_as<genotype_t<St>>;
+    s.tell(g, e);
+};
 
 /// What a multi-fidelity strategy asks for: an architecture at a fidelity (e.g. epochs).
 template <class G>
@@ -157,14 +158,15 @@ struct fidelity_request {
 /// A strategy that also chooses the fidelity of each evaluation (successive halving, Hyperband,
 /// BOHB). It is told the fidelity levels before the first ask.
 template <class St>
-concept MultiFidelityStrategy =
-    requires { typename genotype_t<St>; } && std::copy_constructible<St> &&
-    requires(St& s, rng& gen, const fidelity_request<genotype_t<St>>& r, const evaluation& e,
-             std::span<const double> levels) {
-        s.set_fidelities(levels);
-        { s.ask(gen) } -> std::same_as<fidelity_request<genotype_t<St>>>;
-        s.tell(r, e);
-    };
+concept MultiFidelityStrategy = requires {
+    typename genotype_t<St>;
+}
+&&std::copy_constructible<St>&& requires(St& s, rng& gen, const fidelity_request<genotype_t<St>>& r,
+                                         const evaluation& e, std::span<const double> levels) {
+    s.set_fidelities(levels);
+    { s.ask(gen) } -> std::same_as<fidelity_request<genotype_t<St>>>;
+    s.tell(r, e);
+};
 
 // ---------------------------------------------------------------------------------------------
 // Surrogates

@@ -9,8 +9,10 @@ root=${1:-"$(dirname "$0")/../../include/nascent"}
 
 # What each folder may include, besides itself and concepts.hpp. Where this differs from
 # DESIGN.md's table, the code has learned better: space/ and ops/ use each other (operators of
-# categorical spaces, spaces built from operators), bench/ and exec/ use pareto/, io/ and
-# detail/ hold helpers below everything.
+# categorical spaces, spaces built from operators); bench/ and exec/ use pareto/; exec/ holds the
+# strategy registry, where names meet types, so it includes strategy/; eval/ runs its table
+# writer on exec/'s executors; io/ and detail/ hold helpers below everything. strategy/ never
+# includes bench/ or eval/: evaluations reach a strategy only through tell.
 declare -A allowed=(
     [detail]=""
     [core]="detail"
@@ -19,11 +21,11 @@ declare -A allowed=(
     [space]="core detail ops"
     [pareto]="core detail"
     [bench]="core detail io pareto space"
-    [tensor]="core detail io"
+    [tensor]="core detail"
     [surrogate]="core detail space tensor"
-    [strategy]="core detail ops pareto space surrogate tensor"
-    [eval]="core detail exec io ops space tensor"
-    [exec]="core detail io ops pareto space strategy surrogate"
+    [strategy]="core detail ops pareto surrogate tensor"
+    [eval]="core detail exec io space tensor"
+    [exec]="core detail ops pareto strategy"
 )
 
 status=0

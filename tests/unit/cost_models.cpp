@@ -39,16 +39,19 @@ TEST_CASE("nb201 cost: params match the table for 15,421 cells, the rest are a s
         defective += cells;
     }
     CHECK(defective == 204);
-    // Extremes from the data README: all-none / degenerate cells 0.073306 M, all-conv3x3 1.531546 M.
+    // Extremes from the data README: all-none / degenerate cells 0.073306 M, all-conv3x3 1.531546
+    // M.
     const nascent::nb201::space space;
     CHECK(nascent::nb201::network_cost(space.at(0)).params == 73306);
-    CHECK(nascent::nb201::network_cost(space.parse(
-              "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"))
-              .params == 1531546);
+    CHECK(
+        nascent::nb201::network_cost(space.parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+"
+                                                 "|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"))
+            .params == 1531546);
 }
 
 TEST_CASE("nb201 cost: NASLib's independent params agree for all 724 listed cells") {
-    const auto csv = nascent::io::csv_table::read(nascent::test::data_dir().file("zc/nb201_cifar10.csv"));
+    const auto csv =
+        nascent::io::csv_table::read(nascent::test::data_dir().file("zc/nb201_cifar10.csv"));
     const nascent::nb201::space space;
     const auto arch = csv.column("arch");
     const auto params = csv.column("params");
@@ -72,21 +75,24 @@ TEST_CASE("nb201 cost: NASLib's independent params agree for all 724 listed cell
     CHECK(relative_gap > 0.0);
     CHECK(relative_gap < 0.1);
     // FLOPs by hand for the all-conv3x3 cell: per stage 5 cells x 6 edges x 9 C^2 (32/2^s)^2.
-    const auto conv3 = nascent::nb201::network_cost(space.parse(
-        "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"));
+    const auto conv3 =
+        nascent::nb201::network_cost(space.parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+"
+                                                 "|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"));
     const auto empty = nascent::nb201::network_cost(space.at(0));
     CHECK(conv3.flops - empty.flops == 3 * 30 * 9.0 * 16 * 16 * 32 * 32);
 }
 
 TEST_CASE("darts cost: NAS-Bench-301 parameters match NASLib's for all 725 listed genotypes") {
-    const auto csv = nascent::io::csv_table::read(nascent::test::data_dir().file("zc/nb301_cifar10.csv"));
+    const auto csv =
+        nascent::io::csv_table::read(nascent::test::data_dir().file("zc/nb301_cifar10.csv"));
     const nascent::darts::cell_space cells;
     std::size_t exact = 0;
     for (std::size_t r = 0; r < csv.rows(); ++r) {
         const nascent::darts::genotype g{cells.parse(csv.field(r, csv.column("normal"))),
                                          cells.parse(csv.field(r, csv.column("reduce")))};
         const auto c = nascent::darts::cost(g, nascent::darts::nb301_network);
-        exact += std::abs(c.params - csv.required_number(r, csv.column("params")) * 1e6) < 0.5 ? 1 : 0;
+        exact +=
+            std::abs(c.params - csv.required_number(r, csv.column("params")) * 1e6) < 0.5 ? 1 : 0;
     }
     CHECK(csv.rows() == 725);
     CHECK(exact == 725);
@@ -94,21 +100,28 @@ TEST_CASE("darts cost: NAS-Bench-301 parameters match NASLib's for all 725 liste
 
 TEST_CASE("mbconv cost: hand-checked block and network extremes") {
     // One block: 24 -> mid 72 (e3) -> 40, k5, stride 2, SE to 24, at 56x56 -> 28x28.
-    const auto b = nascent::cost::mbconv_block({.in_channels = 24, .mid_channels = 72, .out_channels = 40,
-                                                 .kernel = 5, .stride = 2, .se_channels = 24},
-                                                56, 56);
-    const double params = 24 * 72 + 2 * 72 + 72 * 25 + 2 * 72 + (72 * 24 + 24) + (24 * 72 + 72) + 72 * 40 + 2 * 40;
+    const auto b = nascent::cost::mbconv_block({.in_channels = 24,
+                                                .mid_channels = 72,
+                                                .out_channels = 40,
+                                                .kernel = 5,
+                                                .stride = 2,
+                                                .se_channels = 24},
+                                               56, 56);
+    const double params =
+        24 * 72 + 2 * 72 + 72 * 25 + 2 * 72 + (72 * 24 + 24) + (24 * 72 + 72) + 72 * 40 + 2 * 40;
     const double flops = 24 * 72 * 56 * 56 + 72 * 25 * 28 * 28 + 72 * 24 * 2 + 72 * 40 * 28 * 28;
     CHECK(b.params == params);
     CHECK(b.flops == flops);
     CHECK(nascent::mbconv::make_divisible(72 / 4.0) == 24);
     CHECK(nascent::mbconv::make_divisible(16 * 6.0) == 96);
     const nascent::mbconv::space space;
-    const auto smallest = nascent::mbconv::space::cost(space.parse("k3e3-k3e3|k3e3-k3e3|k3e3-k3e3|k3e3-k3e3|k3e3-k3e3"));
-    const auto largest = nascent::mbconv::space::cost(space.parse(
-        "k7e6-k7e6-k7e6-k7e6|k7e6-k7e6-k7e6-k7e6|k7e6-k7e6-k7e6-k7e6|k7e6-k7e6-k7e6-k7e6|k7e6-k7e6-k7e6-k7e6"));
+    const auto smallest = nascent::mbconv::space::cost(
+        space.parse("k3e3-k3e3|k3e3-k3e3|k3e3-k3e3|k3e3-k3e3|k3e3-k3e3"));
+    const auto largest = nascent::mbconv::space::cost(
+        space.parse("k7e6-k7e6-k7e6-k7e6|k7e6-k7e6-k7e6-k7e6|k7e6-k7e6-k7e6-k7e6|k7e6-k7e6-k7e6-"
+                    "k7e6|k7e6-k7e6-k7e6-k7e6"));
     MESSAGE("OFA-MobileNetV3 params " << smallest.params << " .. " << largest.params << ", FLOPs "
-                                       << smallest.flops << " .. " << largest.flops);
+                                      << smallest.flops << " .. " << largest.flops);
     // OFA reports its space spanning roughly 3.5-7.7 M parameters and 0.1-0.6 GFLOPs at 224.
     CHECK(smallest.params > 3.0e6);
     CHECK(largest.params < 8.0e6);

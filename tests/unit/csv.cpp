@@ -15,7 +15,8 @@ std::string error_of(const std::string& text) {
     try {
         const auto t = csv_table::from_string(text, "t.csv");
         for (std::size_t r = 0; r < t.rows(); ++r) {
-            for (std::size_t c = 0; c < t.columns(); ++c) (void)t.number(r, c);
+            for (std::size_t c = 0; c < t.columns(); ++c)
+                (void)t.number(r, c);
         }
     } catch (const std::invalid_argument& e) {
         return e.what();
@@ -58,7 +59,8 @@ TEST_CASE("csv: unreadable files are named") {
                          "cannot read '/nonexistent/x.csv': no such file", std::invalid_argument);
     CHECK_THROWS_WITH_AS((void)csv_table::read(std::filesystem::temp_directory_path()),
                          ("cannot read '" + std::filesystem::temp_directory_path().string() +
-                          "': not a regular file").c_str(),
+                          "': not a regular file")
+                             .c_str(),
                          std::invalid_argument);
 }
 

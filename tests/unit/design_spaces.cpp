@@ -33,12 +33,14 @@ namespace {
 
 std::vector<std::int64_t> widths(const regnet::design& d) {
     std::vector<std::int64_t> out;
-    for (const auto& s : d.stages) out.push_back(s.width);
+    for (const auto& s : d.stages)
+        out.push_back(s.width);
     return out;
 }
 std::vector<std::int64_t> depths(const regnet::design& d) {
     std::vector<std::int64_t> out;
-    for (const auto& s : d.stages) out.push_back(s.depth);
+    for (const auto& s : d.stages)
+        out.push_back(s.depth);
     return out;
 }
 double relative_error(double ours, double published) {
@@ -57,7 +59,8 @@ TEST_CASE("RegNetX-200MF: quantized linear widths give the published stages") {
     CHECK(widths(d) == std::vector<std::int64_t>{24, 56, 152, 368});
     CHECK(depths(d) == std::vector<std::int64_t>{1, 1, 4, 7});
     CHECK(d.levels == 4);
-    for (const auto& s : d.stages) CHECK(s.group_width == 8);
+    for (const auto& s : d.stages)
+        CHECK(s.group_width == 8);
 }
 
 TEST_CASE("RegNetX-600MF: quantized linear widths give the published stages") {
@@ -65,7 +68,8 @@ TEST_CASE("RegNetX-600MF: quantized linear widths give the published stages") {
     CHECK(widths(d) == std::vector<std::int64_t>{48, 96, 240, 528});
     CHECK(depths(d) == std::vector<std::int64_t>{1, 3, 5, 7});
     CHECK(d.levels == 4);
-    for (const auto& s : d.stages) CHECK(s.group_width == 24);
+    for (const auto& s : d.stages)
+        CHECK(s.group_width == 24);
 }
 
 TEST_CASE("RegNetX-200MF and 600MF: params and FLOPs of the published models") {
@@ -188,7 +192,8 @@ TEST_CASE("sampling the RegNetX space: valid, on pycls' grids, spread over the r
     CHECK(wm_max > 2.95);
 
     nascent::rng a(5), b(5);
-    for (int i = 0; i < 20; ++i) CHECK(space.sample(a) == space.sample(b));
+    for (int i = 0; i < 20; ++i)
+        CHECK(space.sample(a) == space.sample(b));
 }
 
 TEST_CASE("a refined space samples only inside its constraints") {
@@ -208,11 +213,13 @@ TEST_CASE("a refined space samples only inside its constraints") {
     CHECK_FALSE(space.is_valid({14, 48, 36.97, 2.24, 24, 1.0})); // ~0.6 GF
 
     const regnet::space params_capped({.params = {0, 3e6}});
-    for (int i = 0; i < 50; ++i) CHECK(regnet::complexity(params_capped.sample(gen)).params <= 3e6);
+    for (int i = 0; i < 50; ++i)
+        CHECK(regnet::complexity(params_capped.sample(gen)).params <= 3e6);
 
     const regnet::space wider_bottleneck({.bottleneck = {0.25, 4}});
     std::set<double> bs;
-    for (int i = 0; i < 200; ++i) bs.insert(wider_bottleneck.sample(gen).bottleneck);
+    for (int i = 0; i < 200; ++i)
+        bs.insert(wider_bottleneck.sample(gen).bottleneck);
     CHECK(bs == std::set<double>{0.25, 0.5, 1, 2, 4});
 }
 
@@ -310,12 +317,15 @@ TEST_CASE("perturb_one changes one free parameter by one step and stays in the s
             ++changed[3];
             CHECK(std::abs(std::log(child.wm / parent.wm)) < std::log(1.1) + 0.001 / parent.wm);
         }
-        if (child.group_width != parent.group_width) ++changed[4];
-        if (child.bottleneck != parent.bottleneck) ++changed[5];
+        if (child.group_width != parent.group_width)
+            ++changed[4];
+        if (child.bottleneck != parent.bottleneck)
+            ++changed[5];
         parent = child;
     }
-    for (int k = 0; k < 5; ++k) CHECK(changed[k] > 100); // every free parameter moves
-    CHECK(changed[5] == 0);                              // b is fixed at 1 in RegNetX
+    for (int k = 0; k < 5; ++k)
+        CHECK(changed[k] > 100); // every free parameter moves
+    CHECK(changed[5] == 0);      // b is fixed at 1 in RegNetX
 
     // a step too small to leave the grid still moves one grid step (wm: 0.001)
     const regnet::space only_wm(
@@ -360,12 +370,12 @@ TEST_CASE("EfficientNet-B0: layout, params and FLOPs") {
 TEST_CASE("MBConv block cost by hand") {
     // B0 stage 2, first block: 16 -> 96 -> 24, k3 s2, SE 4, on 112x112 -> 56x56
     const auto c = nascent::cost::mbconv_block({.in_channels = 16,
-                                        .mid_channels = 96,
-                                        .out_channels = 24,
-                                        .kernel = 3,
-                                        .stride = 2,
-                                        .se_channels = 4},
-                                       112, 112);
+                                                .mid_channels = 96,
+                                                .out_channels = 24,
+                                                .kernel = 3,
+                                                .stride = 2,
+                                                .se_channels = 4},
+                                               112, 112);
     CHECK(c.params == 16 * 96 + 192 + 96 * 9 + 192 + (96 * 4 + 4) + (4 * 96 + 96) + 96 * 24 + 48);
     CHECK(c.flops == 16 * 96 * 112 * 112 + 96 * 9 * 56 * 56 + 2 * 96 * 4 + 96 * 24 * 56 * 56);
     // no expansion (mid == in) and no SE: depthwise + projection only; k5 keeps 14x14 at stride 1

@@ -29,10 +29,12 @@ TEST_CASE("metrics beyond capacity throw length_error naming the metric") {
     nascent::metrics m;
     static const std::vector<std::string> names = [] {
         std::vector<std::string> v;
-        for (std::size_t i = 0; i <= nascent::metrics::capacity; ++i) v.push_back("m" + std::to_string(i));
+        for (std::size_t i = 0; i <= nascent::metrics::capacity; ++i)
+            v.push_back("m" + std::to_string(i));
         return v;
     }();
-    for (std::size_t i = 0; i < nascent::metrics::capacity; ++i) m.set(names[i], 1.0);
+    for (std::size_t i = 0; i < nascent::metrics::capacity; ++i)
+        m.set(names[i], 1.0);
     try {
         m.set(names.back(), 1.0);
         FAIL("expected std::length_error");

@@ -47,14 +47,16 @@ static_assert(!nascent::Surrogate<hamming_gp, std::string>);
 static_assert(!nascent::Surrogate<sg::gp<sg::rbf>, nb201::cell>);
 static_assert(!sg::Kernel<int>);
 // Composition is a type.
-static_assert(std::same_as<decltype(sg::rbf{} + sg::hamming{}), sg::sum_kernel<sg::rbf, sg::hamming>>);
+static_assert(
+    std::same_as<decltype(sg::rbf{} + sg::hamming{}), sg::sum_kernel<sg::rbf, sg::hamming>>);
 static_assert(std::same_as<decltype(sg::scaled<sg::rbf>{} * sg::matern52{}),
                            sg::product_kernel<sg::scaled<sg::rbf>, sg::matern52>>);
 
 MatrixXd random_matrix(nascent::rng& gen, Eigen::Index rows, Eigen::Index cols) {
     MatrixXd m(rows, cols);
     for (Eigen::Index j = 0; j < cols; ++j) {
-        for (Eigen::Index i = 0; i < rows; ++i) m(i, j) = 2.0 * nascent::uniform_real(gen) - 1.0;
+        for (Eigen::Index i = 0; i < rows; ++i)
+            m(i, j) = 2.0 * nascent::uniform_real(gen) - 1.0;
     }
     return m;
 }
@@ -73,7 +75,8 @@ MatrixXd mixed_data(nascent::rng& gen, Eigen::Index n) {
 
 std::vector<VectorXd> rows_of(const MatrixXd& x) {
     std::vector<VectorXd> out;
-    for (Eigen::Index i = 0; i < x.rows(); ++i) out.emplace_back(x.row(i).transpose());
+    for (Eigen::Index i = 0; i < x.rows(); ++i)
+        out.emplace_back(x.row(i).transpose());
     return out;
 }
 
@@ -108,17 +111,21 @@ void check_kernel_gradients(K k, const typename K::data& x) {
 }
 
 double min_eigenvalue(const MatrixXd& k) {
-    return Eigen::SelfAdjointEigenSolver<MatrixXd>(k, Eigen::EigenvaluesOnly).eigenvalues().minCoeff();
+    return Eigen::SelfAdjointEigenSolver<MatrixXd>(k, Eigen::EigenvaluesOnly)
+        .eigenvalues()
+        .minCoeff();
 }
 
 using nascent::kendall_tau;
 
 std::vector<nb201::cell> distinct_cells(nascent::rng& gen, std::size_t n) {
     std::vector<std::uint64_t> ids(nb201::num_cells);
-    for (std::uint64_t i = 0; i < ids.size(); ++i) ids[i] = i;
+    for (std::uint64_t i = 0; i < ids.size(); ++i)
+        ids[i] = i;
     nascent::shuffle(ids.begin(), ids.end(), gen);
     std::vector<nb201::cell> out;
-    for (std::size_t i = 0; i < n; ++i) out.push_back(nb201::space::at(ids[i]));
+    for (std::size_t i = 0; i < n; ++i)
+        out.push_back(nb201::space::at(ids[i]));
     return out;
 }
 
@@ -144,7 +151,8 @@ int count_live(const nb201::cell& c, std::uint8_t op) {
 
 int count_op(const nb201::cell& c, std::uint8_t op) {
     int k = 0;
-    for (std::size_t e = 0; e < nb201::num_edges; ++e) k += c[e] == op ? 1 : 0;
+    for (std::size_t e = 0; e < nb201::num_edges; ++e)
+        k += c[e] == op ? 1 : 0;
     return k;
 }
 
@@ -187,8 +195,8 @@ TEST_CASE("kernels: values by hand") {
     CHECK(sg::matern52{}.gram(x)(1, 1) == 1.0);
 
     // Two NB201 cells that differ on 2 of 6 edges.
-    const auto a = nb201::space::parse(
-        "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|");
+    const auto a = nb201::space::parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_"
+                                       "connect~0|nor_conv_3x3~1|nor_conv_1x1~2|");
     const auto b = nb201::space::parse(
         "|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|avg_pool_3x3~2|");
     const sg::edge_ops<nb201::space> ops;
@@ -222,9 +230,10 @@ TEST_CASE("kernels: Gram gradients agree with central differences, composites in
     theta << 0.2, -0.3, 0.1, 0.4, -0.5, 0.3; // distinct length-scales
     mixed.set_params(theta);
     check_kernel_gradients(mixed, x);
-    check_kernel_gradients(sg::matern52({.ard = 3, .cols = cont}) * sg::hamming({.ard = 4, .cols = cat}),
+    check_kernel_gradients(
+        sg::matern52({.ard = 3, .cols = cont}) * sg::hamming({.ard = 4, .cols = cat}), x);
+    check_kernel_gradients(sg::scaled(sg::rbf({.cols = cont}) * sg::hamming({.cols = cat}), 1.7),
                            x);
-    check_kernel_gradients(sg::scaled(sg::rbf({.cols = cont}) * sg::hamming({.cols = cat}), 1.7), x);
 }
 
 TEST_CASE("kernels: Gram matrices are positive semi-definite, bad shapes are rejected") {
@@ -374,9 +383,11 @@ TEST_CASE("gp: mean, variance and log marginal likelihood match the dense formul
     for (Eigen::Index i = 0; i < x.rows(); ++i) {
         ys.push_back(50.0 + 10.0 * std::sin(3 * x(i, 0)) + 4.0 * x(i, 3) + x(i, 4));
     }
-    const mixed_kernel k(sg::scaled(sg::matern52({.lengthscale = 0.6, .ard = 3, .cols = {.count = 3}})),
-                         sg::scaled(sg::hamming({.lengthscale = 0.9, .cols = {.first = 3}}), 0.4));
-    sg::gp<mixed_kernel> model(k, {}, {.signal_variance = 1.7, .noise_variance = 0.05, .optimise = false});
+    const mixed_kernel k(
+        sg::scaled(sg::matern52({.lengthscale = 0.6, .ard = 3, .cols = {.count = 3}})),
+        sg::scaled(sg::hamming({.lengthscale = 0.9, .cols = {.first = 3}}), 0.4));
+    sg::gp<mixed_kernel> model(k, {},
+                               {.signal_variance = 1.7, .noise_variance = 0.05, .optimise = false});
     model.fit(rows_of(x), ys);
 
     // Dense: K = sf2 k(X, X) + sn2 I, y standardised with the population std.
@@ -388,7 +399,8 @@ TEST_CASE("gp: mean, variance and log marginal likelihood match the dense formul
     const MatrixXd kinv = kxx.inverse();
     const MatrixXd kxq = 1.7 * k.cross(x, xq);
     const VectorXd mu = mean + sd * (kxq.transpose() * kinv * yt).array();
-    const VectorXd var = sd * sd * (1.7 * k.diag(xq) - (kxq.transpose() * kinv * kxq).diagonal()).array();
+    const VectorXd var =
+        sd * sd * (1.7 * k.diag(xq) - (kxq.transpose() * kinv * kxq).diagonal()).array();
     const auto p = model.predict_batch(rows_of(xq));
     REQUIRE(p.size() == 6);
     for (Eigen::Index i = 0; i < 6; ++i) {
@@ -417,7 +429,8 @@ TEST_CASE("gp: log-marginal-likelihood gradient agrees with central differences"
     model.fit(rows_of(x), ys);
     VectorXd theta = model.hyperparameters();
     REQUIRE(theta.size() == 1 + 1 + 3 + 1 + 4 + 1);
-    for (Eigen::Index i = 0; i < theta.size(); ++i) theta[i] = 0.3 * std::sin(1.7 * static_cast<double>(i)) - 0.2;
+    for (Eigen::Index i = 0; i < theta.size(); ++i)
+        theta[i] = 0.3 * std::sin(1.7 * static_cast<double>(i)) - 0.2;
     VectorXd gradient;
     (void)model.log_marginal_likelihood(theta, &gradient);
     for (Eigen::Index p = 0; p < theta.size(); ++p) {
@@ -438,7 +451,8 @@ TEST_CASE("gp: fitting maximises the likelihood, deterministically for a seed") 
     const MatrixXd x = random_matrix(gen, 60, 2);
     std::vector<double> ys;
     for (Eigen::Index i = 0; i < x.rows(); ++i) {
-        ys.push_back(std::sin(3 * x(i, 0)) + x(i, 1) * x(i, 1) + 0.05 * (nascent::uniform_real(gen) - 0.5));
+        ys.push_back(std::sin(3 * x(i, 0)) + x(i, 1) * x(i, 1) +
+                     0.05 * (nascent::uniform_real(gen) - 0.5));
     }
     const sg::gp_options options{.restarts = 3, .seed = 4};
     sg::gp<sg::rbf> model(sg::rbf({.ard = 2}), {}, options);
@@ -482,7 +496,8 @@ TEST_CASE("gp: adding a point incrementally equals a full refit at fixed hyper-p
     const std::vector<double> first_y(ys.begin(), ys.begin() + 40);
     hamming_gp model(sg::hamming{}, {}, {.restarts = 1});
     model.fit(first, first_y);
-    for (std::size_t i = 40; i < 60; ++i) model.add(cells[i], ys[i]); // moves mean and scale
+    for (std::size_t i = 40; i < 60; ++i)
+        model.add(cells[i], ys[i]); // moves mean and scale
     hamming_gp refit(sg::hamming{}, {}, {.optimise = false});
     refit.set_hyperparameters(model.hyperparameters());
     const std::vector<nb201::cell> all(cells.begin(), cells.begin() + 60);
@@ -495,8 +510,8 @@ TEST_CASE("gp: adding a point incrementally equals a full refit at fixed hyper-p
     const auto b = refit.predict_batch(queries);
     double worst = 0.0;
     for (std::size_t i = 0; i < a.size(); ++i) {
-        worst = std::max({worst, std::abs(a[i].mean - b[i].mean),
-                          std::abs(a[i].variance - b[i].variance)});
+        worst = std::max(
+            {worst, std::abs(a[i].mean - b[i].mean), std::abs(a[i].variance - b[i].variance)});
     }
     CHECK(worst < 1e-9);
     // A repeated point at a tiny noise is singular: add refactorises with jitter, still finite.
@@ -551,9 +566,10 @@ TEST_CASE("gp: bad input throws std::invalid_argument naming it") {
                                     std::vector<double>{1, 2}),
                          doctest::Contains("not positive definite"), std::runtime_error);
     sg::gp<negative_kernel> broken_optimised;
-    CHECK_THROWS_AS(broken_optimised.fit(std::vector<VectorXd>{VectorXd::Zero(1), VectorXd::Ones(1)},
-                                         std::vector<double>{1, 2}),
-                    std::runtime_error);
+    CHECK_THROWS_AS(
+        broken_optimised.fit(std::vector<VectorXd>{VectorXd::Zero(1), VectorXd::Ones(1)},
+                             std::vector<double>{1, 2}),
+        std::runtime_error);
 }
 
 TEST_CASE("gp: duplicate points are absorbed by the noise term") {
@@ -635,8 +651,10 @@ TEST_CASE("wl: features and kernel of small graphs, by hand") {
     CHECK(f0.counts == std::vector<std::pair<std::uint64_t, double>>{{1, 1.0}, {2, 1.0}, {3, 1.0}});
     // h = 1, in-neighbours: abc has 6 distinct labels; ab shares a, b and the relabelled a (no
     // predecessor) and b (predecessor a): k = 4, k(abc, abc) = 6, k(ab, ab) = 4.
-    const auto fa = sg::weisfeiler_lehman(abc, {.iterations = 1, .neighbours = sg::wl_neighbours::in});
-    const auto fb = sg::weisfeiler_lehman(ab, {.iterations = 1, .neighbours = sg::wl_neighbours::in});
+    const auto fa =
+        sg::weisfeiler_lehman(abc, {.iterations = 1, .neighbours = sg::wl_neighbours::in});
+    const auto fb =
+        sg::weisfeiler_lehman(ab, {.iterations = 1, .neighbours = sg::wl_neighbours::in});
     CHECK(fa.counts.size() == 6);
     CHECK(fb.counts.size() == 4);
     const std::vector<sg::wl_features> data{fa, fb};
@@ -650,12 +668,16 @@ TEST_CASE("wl: features and kernel of small graphs, by hand") {
     CHECK((sg::wl_kernel{}.cross(data, data) - norm).cwiseAbs().maxCoeff() < 1e-15);
     // Out-neighbours: a (successor b) is relabelled alike in both graphs, b (successor c or
     // none) is not: shared are 1, 2 and a's new label, k = 3.
-    const auto oa = sg::weisfeiler_lehman(abc, {.iterations = 1, .neighbours = sg::wl_neighbours::out});
-    const auto ob = sg::weisfeiler_lehman(ab, {.iterations = 1, .neighbours = sg::wl_neighbours::out});
+    const auto oa =
+        sg::weisfeiler_lehman(abc, {.iterations = 1, .neighbours = sg::wl_neighbours::out});
+    const auto ob =
+        sg::weisfeiler_lehman(ab, {.iterations = 1, .neighbours = sg::wl_neighbours::out});
     CHECK(sg::wl_kernel({.normalise = false}).gram(std::vector{oa, ob})(0, 1) == 3.0);
     // Both directions: a's neighbourhood is ({}, {b}) in both graphs, b's differs: k = 3.
-    const auto ba = sg::weisfeiler_lehman(abc, {.iterations = 1, .neighbours = sg::wl_neighbours::both});
-    const auto bb = sg::weisfeiler_lehman(ab, {.iterations = 1, .neighbours = sg::wl_neighbours::both});
+    const auto ba =
+        sg::weisfeiler_lehman(abc, {.iterations = 1, .neighbours = sg::wl_neighbours::both});
+    const auto bb =
+        sg::weisfeiler_lehman(ab, {.iterations = 1, .neighbours = sg::wl_neighbours::both});
     CHECK(sg::wl_kernel({.normalise = false}).gram(std::vector{ba, bb})(0, 1) == 3.0);
     // Relabelling does not depend on node numbering.
     sg::labelled_graph cba;
@@ -664,15 +686,16 @@ TEST_CASE("wl: features and kernel of small graphs, by hand") {
     cba.add_node(1);
     cba.add_edge(2, 1);
     cba.add_edge(1, 0);
-    CHECK(sg::weisfeiler_lehman(cba, {.iterations = 3}) == sg::weisfeiler_lehman(abc, {.iterations = 3}));
+    CHECK(sg::weisfeiler_lehman(cba, {.iterations = 3}) ==
+          sg::weisfeiler_lehman(abc, {.iterations = 3}));
 }
 
 TEST_CASE("wl: NB201 cells become op-node graphs between input and output") {
     using sg::cell_labels::input;
     using sg::cell_labels::output;
     // conv3x3 on 0->1 feeds nothing that reaches the output (1->2, 1->3 are none): pruned.
-    const auto c = nb201::space::parse(
-        "|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|");
+    const auto c =
+        nb201::space::parse("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|");
     const auto g = sg::cell_graph<nb201::space>(c);
     CHECK(g.labels == std::vector<std::uint64_t>{input, nb201::skip_connect, output});
     CHECK(g.edges == std::vector<std::pair<std::uint32_t, std::uint32_t>>{{0, 1}, {1, 2}});
@@ -684,8 +707,8 @@ TEST_CASE("wl: NB201 cells become op-node graphs between input and output") {
     CHECK(wired.edges == std::vector<std::pair<std::uint32_t, std::uint32_t>>{{0, 1}});
 
     // The best CIFAR-10 cell: 6 op nodes; 0->1 feeds 1->2 and 1->3; everything reaches 3.
-    const auto best = nb201::space::parse(
-        "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|");
+    const auto best = nb201::space::parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_"
+                                          "connect~0|nor_conv_3x3~1|nor_conv_1x1~2|");
     const auto bg = sg::cell_graph<nb201::space>(best);
     CHECK(bg.size() == 8);
     CHECK(bg.edges.size() == 10); // as NAS-BOWL's NB201 graph: 3 from input, 3 to output, 4 inner
@@ -708,10 +731,12 @@ TEST_CASE("wl: edges that cannot affect the output do not change the features") 
         const auto c = nb201::space::at(id);
         const auto key = nb201::space::canonical_key(c);
         for (std::size_t e = 0; e < nb201::num_edges; ++e) {
-            if (c[e] == nb201::none) continue;
+            if (c[e] == nb201::none)
+                continue;
             auto cut = c;
             cut[e] = nb201::none;
-            if (nb201::space::canonical_key(cut) != key) continue;
+            if (nb201::space::canonical_key(cut) != key)
+                continue;
             ++dead;
             mismatches += nodes(c) == nodes(cut) && wires(c) == wires(cut) ? 0 : 1;
         }
@@ -728,7 +753,8 @@ TEST_CASE("wl: edges that cannot affect the output do not change the features") 
     CHECK(distinct_node.size() > distinct_wire.size());
     // Normalised WL Gram matrices are positive semi-definite with a unit diagonal.
     std::vector<sg::wl_features> f;
-    for (std::uint64_t id = 0; id < nb201::num_cells; id += 97) f.push_back(nodes(nb201::space::at(id)));
+    for (std::uint64_t id = 0; id < nb201::num_cells; id += 97)
+        f.push_back(nodes(nb201::space::at(id)));
     const MatrixXd k = sg::wl_kernel{}.gram(f);
     CHECK(min_eigenvalue(k) > -1e-10);
     CHECK((k.diagonal().array() == 1.0).all());
@@ -770,14 +796,17 @@ TEST_CASE("gp on NB201: a synthetic target from the cell is learnt from 100 cell
 
     // One-hot features computed up front: a GP on precomputed features.
     std::vector<VectorXd> onehot_train;
-    for (const auto& c : train) onehot_train.push_back(sg::edge_onehot<nb201::space>{}(c));
+    for (const auto& c : train)
+        onehot_train.push_back(sg::edge_onehot<nb201::space>{}(c));
     std::vector<VectorXd> onehot_test;
-    for (const auto& c : test) onehot_test.push_back(sg::edge_onehot<nb201::space>{}(c));
+    for (const auto& c : test)
+        onehot_test.push_back(sg::edge_onehot<nb201::space>{}(c));
     sg::gp<sg::rbf> r;
     r.fit(onehot_train, train_y);
     double se_rbf = 0.0;
     const auto pr = r.predict_batch(onehot_test);
-    for (std::size_t i = 0; i < test.size(); ++i) se_rbf += std::pow(pr[i].mean - ys[100 + i], 2);
+    for (std::size_t i = 0; i < test.size(); ++i)
+        se_rbf += std::pow(pr[i].mean - ys[100 + i], 2);
     const double r_rmse = std::sqrt(se_rbf / 500.0);
     MESSAGE("synthetic target RMSE: one-hot RBF GP " << r_rmse);
     CHECK(r_rmse < 0.5 * mean_rmse);
@@ -793,10 +822,12 @@ TEST_CASE("gp on NB201: 100 cells rank 1,000 held-out cells (CIFAR-10)") {
     // As NAS-BOWL, the GP models the log error, -log(100 - accuracy): a monotone transform, so
     // ranks (Kendall tau against the accuracies) are those of the accuracy.
     const auto& table = nascent::test::nb201();
-    for (const auto metric : {nascent::bench::nb201_metric::valid_12, nascent::bench::nb201_metric::test_200}) {
+    for (const auto metric :
+         {nascent::bench::nb201_metric::valid_12, nascent::bench::nb201_metric::test_200}) {
         nascent::rng gen(29);
         std::vector<std::uint64_t> order(table.size());
-        for (std::uint64_t i = 0; i < order.size(); ++i) order[i] = i;
+        for (std::uint64_t i = 0; i < order.size(); ++i)
+            order[i] = i;
         nascent::shuffle(order.begin(), order.end(), gen);
         std::vector<nb201::cell> train;
         std::vector<double> train_y;
@@ -804,7 +835,8 @@ TEST_CASE("gp on NB201: 100 cells rank 1,000 held-out cells (CIFAR-10)") {
         std::vector<double> test_acc;
         for (const auto index : order) {
             const auto acc = table.accuracy(index, nascent::bench::nb201_dataset::cifar10, metric);
-            if (!acc) continue;
+            if (!acc)
+                continue;
             if (train.size() < 100) {
                 train.push_back(table.cell_at(index));
                 train_y.push_back(-std::log(100.0 - *acc));
@@ -816,7 +848,8 @@ TEST_CASE("gp on NB201: 100 cells rank 1,000 held-out cells (CIFAR-10)") {
         REQUIRE(test.size() == 1000);
         auto tau = [&](const auto& model) {
             std::vector<double> mean;
-            for (const auto& p : model.predict_batch(test)) mean.push_back(p.mean);
+            for (const auto& p : model.predict_batch(test))
+                mean.push_back(p.mean);
             return kendall_tau(mean, test_acc);
         };
         wl_gp w;

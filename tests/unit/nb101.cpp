@@ -46,8 +46,8 @@ static_assert(nascent::thread_safety_of<nascent::bench::nb101_evaluator> ==
               nascent::thread_safety::constant);
 
 // RFC 1321, appendix A.5, at compile time.
-static_assert(md5::hash("abc") == md5::digest{0x90, 0x01, 0x50, 0x98, 0x3c, 0xd2, 0x4f, 0xb0,
-                                              0xd6, 0x96, 0x3f, 0x7d, 0x28, 0xe1, 0x7f, 0x72});
+static_assert(md5::hash("abc") == md5::digest{0x90, 0x01, 0x50, 0x98, 0x3c, 0xd2, 0x4f, 0xb0, 0xd6,
+                                              0x96, 0x3f, 0x7d, 0x28, 0xe1, 0x7f, 0x72});
 
 namespace {
 
@@ -62,12 +62,14 @@ const nb101_table& table_20k() {
 }
 
 const nascent::io::csv_table& csv_1k() {
-    static const auto t = nascent::io::csv_table::read(nascent::test::data_dir().file("nb101/nb101_1k.csv"));
+    static const auto t =
+        nascent::io::csv_table::read(nascent::test::data_dir().file("nb101/nb101_1k.csv"));
     return t;
 }
 
 const nascent::io::csv_table& csv_zc() {
-    static const auto t = nascent::io::csv_table::read(nascent::test::data_dir().file("zc/nb101_cifar10.csv"));
+    static const auto t =
+        nascent::io::csv_table::read(nascent::test::data_dir().file("zc/nb101_cifar10.csv"));
     return t;
 }
 
@@ -104,16 +106,19 @@ TEST_CASE("md5: a batch equals one message at a time, across block boundaries") 
     std::vector<std::string> texts;
     for (std::size_t len : {0U, 1U, 55U, 56U, 57U, 63U, 64U, 65U, 119U, 120U, 128U, 226U, 300U}) {
         std::string s(len, 'a');
-        for (std::size_t i = 0; i < len; ++i) s[i] = static_cast<char>('a' + (i * 7 + len) % 26);
+        for (std::size_t i = 0; i < len; ++i)
+            s[i] = static_cast<char>('a' + (i * 7 + len) % 26);
         texts.push_back(s);
     }
     for (std::size_t count = 1; count <= md5::max_batch; ++count) {
         for (std::size_t start = 0; start + count <= texts.size(); ++start) {
             std::vector<std::string_view> views(texts.begin() + static_cast<std::ptrdiff_t>(start),
-                                                texts.begin() + static_cast<std::ptrdiff_t>(start + count));
+                                                texts.begin() +
+                                                    static_cast<std::ptrdiff_t>(start + count));
             std::vector<md5::digest> out(count);
             md5::hash_batch(views.data(), count, out.data());
-            for (std::size_t k = 0; k < count; ++k) REQUIRE(out[k] == md5::hash(views[k]));
+            for (std::size_t k = 0; k < count; ++k)
+                REQUIRE(out[k] == md5::hash(views[k]));
         }
     }
 }
@@ -149,8 +154,8 @@ TEST_CASE("nb101 hash: NASLib's unpruned 7x7 specs prune to the listed cell and 
     for (std::size_t r = 0; r < csv.rows(); ++r) {
         const auto raw = nb101::parse(csv.field(r, csv.column("spec_adjacency_7x7")),
                                       csv.field(r, csv.column("spec_ops_7")));
-        const auto pruned = nb101::parse(csv.field(r, csv.column("adjacency")),
-                                         csv.field(r, csv.column("ops")));
+        const auto pruned =
+            nb101::parse(csv.field(r, csv.column("adjacency")), csv.field(r, csv.column("ops")));
         REQUIRE(raw == pruned); // parse prunes
         REQUIRE(raw.num_vertices == csv.integer(r, csv.column("num_vertices"), 2, 7));
         pruned_differs += raw.num_vertices < 7 ? 1 : 0;
@@ -176,13 +181,17 @@ TEST_CASE("nb101 hash: invariant under every renumbering of interior vertices") 
             bool forward = true;
             for (std::size_t i = 0; i < n; ++i) {
                 for (std::size_t j = 0; j < n; ++j) {
-                    if (!c.edge(i, j)) continue;
+                    if (!c.edge(i, j))
+                        continue;
                     forward = forward && perm[i] < perm[j];
-                    if (forward) p.set_edge(perm[i], perm[j]);
+                    if (forward)
+                        p.set_edge(perm[i], perm[j]);
                 }
             }
-            if (!forward || p == c) continue;
-            for (std::size_t v = 1; v + 1 < n; ++v) p.ops[perm[v]] = c.ops[v];
+            if (!forward || p == c)
+                continue;
+            for (std::size_t v = 1; v + 1 < n; ++v)
+                p.ops[perm[v]] = c.ops[v];
             REQUIRE(nb101::hash_hex(p) == h);
             ++relabelings;
         } while (std::next_permutation(perm.begin() + 1, perm.end() - 1));
@@ -196,9 +205,10 @@ TEST_CASE("nb101 hash: invariant under every renumbering of interior vertices") 
 
 TEST_CASE("nb101 cell: pruning and validity as NAS-Bench-101's ModelSpec") {
     // Vertex 2 is fed by the input but feeds nothing: pruned away, vertices renumbered.
-    const auto raw = nb101::cell{4, {0, nb101::conv3x3, nb101::maxpool3x3, 0, 0, 0, 0},
-                                 nb101::cell::bit(0, 1) | nb101::cell::bit(0, 2) |
-                                     nb101::cell::bit(1, 3)};
+    const auto raw =
+        nb101::cell{4,
+                    {0, nb101::conv3x3, nb101::maxpool3x3, 0, 0, 0, 0},
+                    nb101::cell::bit(0, 1) | nb101::cell::bit(0, 2) | nb101::cell::bit(1, 3)};
     REQUIRE(nb101::is_well_formed(raw));
     CHECK_FALSE(nb101::is_pruned(raw));
     CHECK(nb101::is_valid(raw));
@@ -259,7 +269,8 @@ TEST_CASE("nb101 cell: 9 edges is the limit, counted after pruning") {
 }
 
 TEST_CASE("nb101 text form: round trip for every table cell and strict errors") {
-    for (const auto& c : table_1k().members()) REQUIRE(nb101::parse(nb101::to_string(c)) == c);
+    for (const auto& c : table_1k().members())
+        REQUIRE(nb101::parse(nb101::to_string(c)) == c);
     CHECK(nb101::to_string(chain) == "010001000:input|conv3x3-bn-relu|output");
 
     auto message = [](std::string_view text) {
@@ -292,7 +303,8 @@ TEST_CASE("nb101 text form: round trip for every table cell and strict errors") 
                    "the input is not connected to the output"));
     std::string full(49, '0'); // every upper-triangular edge: 21 > 9
     for (std::size_t i = 0; i < 7; ++i) {
-        for (std::size_t j = i + 1; j < 7; ++j) full[i * 7 + j] = '1';
+        for (std::size_t j = i + 1; j < 7; ++j)
+            full[i * 7 + j] = '1';
     }
     CHECK(contains(message(full + ":input|conv3x3-bn-relu|conv3x3-bn-relu|conv3x3-bn-relu|"
                                   "conv3x3-bn-relu|conv3x3-bn-relu|output"),
@@ -310,17 +322,21 @@ TEST_CASE("nb101 sample: valid pruned cells with NAS-Bench-101's random_spec dis
         c.adjacency = 0;
         std::uint32_t b = bits;
         for (std::size_t i = 0; i < 7; ++i) {
-            for (std::size_t j = i + 1; j < 7; ++j, b >>= 1U) c.set_edge(i, j, (b & 1U) != 0);
+            for (std::size_t j = i + 1; j < 7; ++j, b >>= 1U)
+                c.set_edge(i, j, (b & 1U) != 0);
         }
         const auto p = nb101::prune(c);
-        if (!p || p->num_edges() > 9) continue;
+        if (!p || p->num_edges() > 9)
+            continue;
         ++count[p->num_vertices];
     }
     CHECK(count == std::array<std::size_t, 8>{0, 0, 149607, 310754, 422740, 466334, 183855, 4793});
-    const double valid = static_cast<double>(std::accumulate(count.begin(), count.end(), std::size_t{0}));
+    const double valid =
+        static_cast<double>(std::accumulate(count.begin(), count.end(), std::size_t{0}));
     CHECK(valid == 1538083); // 73 % of random specs are valid; only 0.3 % of those keep 7 vertices
     std::array<double, 8> exact{};
-    for (std::size_t n = 0; n < 8; ++n) exact[n] = static_cast<double>(count[n]) / valid;
+    for (std::size_t n = 0; n < 8; ++n)
+        exact[n] = static_cast<double>(count[n]) / valid;
 
     const nb101::space space;
     nascent::rng gen(7);
@@ -332,18 +348,21 @@ TEST_CASE("nb101 sample: valid pruned cells with NAS-Bench-101's random_spec dis
         REQUIRE(space.is_valid(c));
         REQUIRE(nb101::is_pruned(c));
         seen[c.num_vertices] += 1.0 / samples;
-        for (std::size_t v = 1; v + 1 < c.num_vertices; ++v) ++ops[c.ops[v]];
+        for (std::size_t v = 1; v + 1 < c.num_vertices; ++v)
+            ++ops[c.ops[v]];
     }
     for (std::size_t n = 2; n <= 7; ++n) {
         const double sigma = std::sqrt(exact[n] * (1 - exact[n]) / samples);
         CHECK(std::abs(seen[n] - exact[n]) <= 5 * sigma + 1e-12);
     }
     const double total_ops = static_cast<double>(ops[0] + ops[1] + ops[2]);
-    for (const auto n_op : ops) CHECK(std::abs(static_cast<double>(n_op) / total_ops - 1.0 / 3) < 0.03);
+    for (const auto n_op : ops)
+        CHECK(std::abs(static_cast<double>(n_op) / total_ops - 1.0 / 3) < 0.03);
 
     nascent::rng a(11);
     nascent::rng b(11);
-    for (int i = 0; i < 50; ++i) REQUIRE(space.sample(a) == space.sample(b));
+    for (int i = 0; i < 50; ++i)
+        REQUIRE(space.sample(a) == space.sample(b));
 }
 
 TEST_CASE("nb101 neighbours: single op changes and edge flips that stay valid, distinct networks") {
@@ -370,8 +389,8 @@ TEST_CASE("nb101 neighbours: single op changes and edge flips that stay valid, d
         REQUIRE(hashes.size() == all.size());
         REQUIRE(hashes.count(h) == 0);
         // At most 2 per interior op and one per upper-triangular pair.
-        REQUIRE(hashes.size() <= 2 * (c.num_vertices - 2U) +
-                                     c.num_vertices * (c.num_vertices - 1U) / 2);
+        REQUIRE(hashes.size() <=
+                2 * (c.num_vertices - 2U) + c.num_vertices * (c.num_vertices - 1U) / 2);
         total += hashes.size();
     }
     CHECK(total > 10000); // about 17 per cell
@@ -390,21 +409,26 @@ TEST_CASE("nb101 mutation: valid, different network, reproducible, single change
         REQUIRE(nb101::hash_hex(child) != nb101::hash_hex(parent));
     }
     // The smallest cell mutates too (its missing vertices get drawn ops).
-    for (int i = 0; i < 50; ++i) REQUIRE(nb101::hash_hex(mutate(space, nb101::cell{}, gen)) != nb101::hash_hex(nb101::cell{}));
+    for (int i = 0; i < 50; ++i)
+        REQUIRE(nb101::hash_hex(mutate(space, nb101::cell{}, gen)) !=
+                nb101::hash_hex(nb101::cell{}));
 
     nascent::rng a(5);
     nascent::rng b(5);
-    for (std::size_t i = 0; i < 50; ++i) REQUIRE(mutate(space, members[i], a) == mutate(space, members[i], b));
+    for (std::size_t i = 0; i < 50; ++i)
+        REQUIRE(mutate(space, members[i], a) == mutate(space, members[i], b));
 
     // At a low rate almost every child is one edge flip or one op change away: a neighbour.
     const auto& parent = members[0]; // 7 vertices, so every flip of the 7 x 7 form counts
     REQUIRE(parent.num_vertices == 7);
     std::set<std::string> neighbour_hashes;
-    for (const auto& x : space.neighbours(parent)) neighbour_hashes.insert(nb101::hash_hex(x));
+    for (const auto& x : space.neighbours(parent))
+        neighbour_hashes.insert(nb101::hash_hex(x));
     auto neighbour_share = [&](double rate) {
         const nb101::mutation m{.mutation_rate = rate};
         std::size_t single = 0;
-        for (std::size_t i = 0; i < 400; ++i) single += neighbour_hashes.count(nb101::hash_hex(m(space, parent, gen)));
+        for (std::size_t i = 0; i < 400; ++i)
+            single += neighbour_hashes.count(nb101::hash_hex(m(space, parent, gen)));
         return static_cast<double>(single) / 400;
     };
     CHECK(neighbour_share(0.01) >= 0.95); // about 0.98
@@ -415,7 +439,8 @@ TEST_CASE("nb101 mutation: valid, different network, reproducible, single change
                    "mutation_rate must be positive and finite, got 0"));
     auto cut = chain;
     cut.set_edge(0, 1, false);
-    CHECK(contains(error_of([&] { (void)mutate(space, cut, gen); }), "cannot mutate an invalid cell"));
+    CHECK(contains(error_of([&] { (void)mutate(space, cut, gen); }),
+                   "cannot mutate an invalid cell"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -444,25 +469,36 @@ TEST_CASE("nb101 cost: parameters match the benchmark exactly for all 1,000 cell
 TEST_CASE("nb101 cost: output channels are split as compute_vertex_channels does") {
     // Vertices 2, 3, 4 feed the output: 128 = 43 + 43 + 42 in vertex order; vertex 1 feeds only
     // 2 and 3 and takes the larger of their widths.
-    nb101::cell c{6, {0, nb101::conv3x3, nb101::conv3x3, nb101::conv1x1, nb101::maxpool3x3, 0, 0}, 0};
-    for (const auto& [from, to] : {std::pair{0, 1}, {1, 2}, {1, 3}, {2, 5}, {3, 5}, {0, 4}, {4, 5}}) {
+    nb101::cell c{
+        6, {0, nb101::conv3x3, nb101::conv3x3, nb101::conv1x1, nb101::maxpool3x3, 0, 0}, 0};
+    for (const auto& [from, to] :
+         {std::pair{0, 1}, {1, 2}, {1, 3}, {2, 5}, {3, 5}, {0, 4}, {4, 5}}) {
         c.set_edge(static_cast<std::size_t>(from), static_cast<std::size_t>(to));
     }
     REQUIRE(nb101::is_pruned(c));
-    CHECK(nb101::vertex_channels(c, 64, 128) == std::array<std::int64_t, 7>{64, 43, 43, 43, 42, 128, 0});
-    CHECK(nb101::vertex_channels(c, 128, 256) == std::array<std::int64_t, 7>{128, 86, 86, 85, 85, 256, 0});
-    CHECK(nb101::vertex_channels(chain, 128, 256) == std::array<std::int64_t, 7>{128, 256, 256, 0, 0, 0, 0});
-    CHECK(nb101::vertex_channels(nb101::cell{}, 128, 256) == std::array<std::int64_t, 7>{128, 256, 0, 0, 0, 0, 0});
+    CHECK(nb101::vertex_channels(c, 64, 128) ==
+          std::array<std::int64_t, 7>{64, 43, 43, 43, 42, 128, 0});
+    CHECK(nb101::vertex_channels(c, 128, 256) ==
+          std::array<std::int64_t, 7>{128, 86, 86, 85, 85, 256, 0});
+    CHECK(nb101::vertex_channels(chain, 128, 256) ==
+          std::array<std::int64_t, 7>{128, 256, 256, 0, 0, 0, 0});
+    CHECK(nb101::vertex_channels(nb101::cell{}, 128, 256) ==
+          std::array<std::int64_t, 7>{128, 256, 0, 0, 0, 0, 0});
     // A network of one 64 -> 64 module on a 1 x 1 image, by hand: widths 22, 22, 21, 21;
     // projections (conv + BN) into vertices 1 and 4, conv3x3 at 1 and 2, conv1x1 at 3, a free
     // max-pool at 4.
-    const nb101::network_options one_module{.image_size = 1, .image_channels = 1, .stem_channels = 64,
-                                            .stacks = 1, .cells_per_stack = 1, .classes = 1};
-    CHECK(nb101::vertex_channels(c, 64, 64) == std::array<std::int64_t, 7>{64, 22, 22, 21, 21, 64, 0});
-    const double expected = (1 * 64 * 9 + 128)                     // stem 1 -> 64, 1x1 image
-                            + (64 * 22 + 44) + (64 * 21 + 42)      // projections into 1 and 4
+    const nb101::network_options one_module{.image_size = 1,
+                                            .image_channels = 1,
+                                            .stem_channels = 64,
+                                            .stacks = 1,
+                                            .cells_per_stack = 1,
+                                            .classes = 1};
+    CHECK(nb101::vertex_channels(c, 64, 64) ==
+          std::array<std::int64_t, 7>{64, 22, 22, 21, 21, 64, 0});
+    const double expected = (1 * 64 * 9 + 128)                // stem 1 -> 64, 1x1 image
+                            + (64 * 22 + 44) + (64 * 21 + 42) // projections into 1 and 4
                             + (9 * 22 * 22 + 44) + (9 * 22 * 22 + 44) + (21 * 21 + 42) // ops 1..3
-                            + (64 * 1 + 1);                        // dense 64 -> 1
+                            + (64 * 1 + 1); // dense 64 -> 1
     CHECK(nb101::network_cost(c, one_module).params == expected);
 }
 
@@ -476,10 +512,12 @@ TEST_CASE("nb101 cost: FLOPs, and NASLib's FLOPs column reproduced to its 8 digi
     std::size_t matches = 0;
     double worst_mac_gap = 0;
     for (std::size_t r = 0; r < csv.rows(); ++r) {
-        const auto c = nb101::parse(csv.field(r, csv.column("adjacency")), csv.field(r, csv.column("ops")));
+        const auto c =
+            nb101::parse(csv.field(r, csv.column("adjacency")), csv.field(r, csv.column("ops")));
         const double naslib_m = csv.required_number(r, col_flops);
         const double unit = std::pow(10.0, std::floor(std::log10(naslib_m)) - 7); // last digit
-        matches += std::abs(nb101::naslib_flops(c) / 1e6 - naslib_m) <= 0.5 * unit * (1 + 1e-9) ? 1 : 0;
+        matches +=
+            std::abs(nb101::naslib_flops(c) / 1e6 - naslib_m) <= 0.5 * unit * (1 + 1e-9) ? 1 : 0;
         const auto cost = nb101::network_cost(c);
         REQUIRE(cost.flops < nb101::naslib_flops(c));
         worst_mac_gap = std::max(worst_mac_gap, 1 - cost.flops / 1e6 / naslib_m);
@@ -500,7 +538,8 @@ TEST_CASE("encodings nb101: adjacency + one-hot ops, hand-checked") {
     // Edges (0,1) at 0 and (1, output = padded vertex 6) at 6 + 4 = 10; vertex 1 conv3x3 at 21.
     std::vector<std::size_t> ones;
     for (std::size_t i = 0; i < a.size(); ++i) {
-        if (a[i] != 0) ones.push_back(i);
+        if (a[i] != 0)
+            ones.push_back(i);
     }
     CHECK(ones == std::vector<std::size_t>{0, 10, 21});
     const auto bare = enc::adjacency(nb101::cell{});
@@ -543,26 +582,30 @@ TEST_CASE("encodings nb101: path encoding, hand-checked, and invariant to prunin
     CHECK(enc::nb101_path_index(std::array<std::uint8_t, 5>{2, 2, 2, 2, 2}.data(), 5) == 363);
 
     // Pruning invariance: a dangling vertex changes neither encoding.
-    const auto raw = nb101::cell{4, {0, nb101::conv3x3, nb101::maxpool3x3, 0, 0, 0, 0},
-                                 nb101::cell::bit(0, 1) | nb101::cell::bit(0, 2) |
-                                     nb101::cell::bit(1, 3)};
+    const auto raw =
+        nb101::cell{4,
+                    {0, nb101::conv3x3, nb101::maxpool3x3, 0, 0, 0, 0},
+                    nb101::cell::bit(0, 1) | nb101::cell::bit(0, 2) | nb101::cell::bit(1, 3)};
     CHECK(enc::adjacency(raw) == enc::adjacency(chain));
     CHECK(enc::paths(raw) == enc::paths(chain));
     for (std::size_t r = 0; r < csv_zc().rows(); ++r) {
-        const auto unpruned_text = std::string(csv_zc().field(r, csv_zc().column("spec_adjacency_7x7")));
+        const auto unpruned_text =
+            std::string(csv_zc().field(r, csv_zc().column("spec_adjacency_7x7")));
         const auto ops_text = std::string(csv_zc().field(r, csv_zc().column("spec_ops_7")));
         nb101::cell unpruned;
         unpruned.num_vertices = 7;
         unpruned.adjacency = 0;
         for (std::size_t k = 0; k < 49; ++k) {
-            if (unpruned_text[k] == '1') unpruned.set_edge(k / 7, k % 7);
+            if (unpruned_text[k] == '1')
+                unpruned.set_edge(k / 7, k % 7);
         }
         const auto pruned = nb101::parse(unpruned_text, ops_text);
         std::size_t v = 0;
         for (std::size_t start = 0; v < 7; ++v) { // ops of the raw spec, unpruned
             const auto bar = std::min(ops_text.find('|', start), ops_text.size());
             const auto name = std::string_view(ops_text).substr(start, bar - start);
-            if (v > 0 && v < 6) unpruned.ops[v] = *nb101::op_from_name(name);
+            if (v > 0 && v < 6)
+                unpruned.ops[v] = *nb101::op_from_name(name);
             start = bar + 1;
         }
         REQUIRE(nb101::hash_hex(unpruned) == csv_zc().field(r, csv_zc().column("hash")));
@@ -576,11 +619,12 @@ TEST_CASE("encodings nb101: path encoding, hand-checked, and invariant to prunin
 TEST_CASE("encodings nb201: one-hot edges and paths cut by 'none'") {
     namespace enc = nascent::encoding;
     namespace nb201 = nascent::nb201;
-    const auto all_skip = nb201::space::parse(
-        "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|");
+    const auto all_skip = nb201::space::parse("|skip_connect~0|+|skip_connect~0|skip_connect~1|+|"
+                                              "skip_connect~0|skip_connect~1|skip_connect~2|");
     const auto one_hot = enc::adjacency(all_skip);
     CHECK(one_hot.size() == 30);
-    for (std::size_t e = 0; e < 6; ++e) CHECK(one_hot[e * 5 + nb201::skip_connect] == 1.0);
+    for (std::size_t e = 0; e < 6; ++e)
+        CHECK(one_hot[e * 5 + nb201::skip_connect] == 1.0);
     CHECK(std::accumulate(one_hot.begin(), one_hot.end(), 0.0) == 6.0);
 
     // All skips: 4 paths -> [skip] at 0, [skip, skip] at 4 (twice), [skip, skip, skip] at 20.
@@ -599,8 +643,8 @@ TEST_CASE("encodings nb201: one-hot edges and paths cut by 'none'") {
     CHECK(std::accumulate(p.begin(), p.end(), 0.0) == 1.0);
     CHECK(p[2] == 1.0); // nor_conv_3x3 -> 2
     // Path (0,1)(1,3) = conv1x1, avg_pool: 4 + 1 + 4 * 3 = 17; others cut by 'none'.
-    const auto two = nb201::space::parse(
-        "|nor_conv_1x1~0|+|none~0|none~1|+|none~0|avg_pool_3x3~1|none~2|");
+    const auto two =
+        nb201::space::parse("|nor_conv_1x1~0|+|none~0|none~1|+|none~0|avg_pool_3x3~1|none~2|");
     const auto p2 = enc::paths(two);
     CHECK(std::accumulate(p2.begin(), p2.end(), 0.0) == 1.0);
     CHECK(p2[17] == 1.0);
@@ -640,10 +684,12 @@ TEST_CASE("nb101 table: rows, README sanity numbers, members and lookup") {
     CHECK(t.optimum(nb101_metric::valid_12).value == 85.7272);
     CHECK(t.optimum(nb101_metric::valid_4).value == 68.0889);
 
-    for (std::size_t r = 0; r < t.size(); ++r) REQUIRE(t.find(t.members()[r]) == r);
+    for (std::size_t r = 0; r < t.size(); ++r)
+        REQUIRE(t.find(t.members()[r]) == r);
     CHECK(t.find_hash("009a0f4922f1f1ef74542d849f60fbf2") == best.row);
     CHECK_FALSE(t.find_hash("ffffffffffffffffffffffffffffffff").has_value());
-    CHECK(contains(error_of([&] { (void)t.find_hash("009A"); }), "invalid NAS-Bench-101 hash '009A'"));
+    CHECK(contains(error_of([&] { (void)t.find_hash("009A"); }),
+                   "invalid NAS-Bench-101 hash '009A'"));
     CHECK_THROWS_AS((void)t.row_at(1000), std::out_of_range);
 }
 
@@ -658,7 +704,8 @@ TEST_CASE("nb101 evaluator: ok in the table, out_of_table outside, metrics and e
     CHECK(e.metrics.get("params") == 11930506);
     CHECK(e.metrics.get("valid_acc@36") == 92.6683);
     CHECK(e.metrics.get("train_seconds@108") == 3023.023);
-    CHECK(t.evaluator({.reward = "valid_acc@12"}).evaluate(t.members()[best.row]).reward == 84.8257);
+    CHECK(t.evaluator({.reward = "valid_acc@12"}).evaluate(t.members()[best.row]).reward ==
+          84.8257);
 
     // input -> output is in the benchmark (its hash is in the 20k file), not in the 1k slice.
     const auto out = ev.evaluate(nb101::cell{});
@@ -683,7 +730,8 @@ TEST_CASE("nb101 table: the 20k accuracy-only table") {
     CHECK(best.value == 94.9119);
     CHECK(big.hash_hex_at(best.row) == "096f593e0f12d65f6220bf8565b764a9");
     double sum = 0;
-    for (std::size_t r = 0; r < big.size(); ++r) sum += big.value(r, nb101_metric::valid_108);
+    for (std::size_t r = 0; r < big.size(); ++r)
+        sum += big.value(r, nb101_metric::valid_108);
     CHECK(sum / 20001 == doctest::Approx(91.0418).epsilon(1e-6));
 
     // Its first 1,000 rows are the 1k table; cells are found by computing their hash.
@@ -703,8 +751,8 @@ TEST_CASE("nb101 search: REA and local search run on the space and the 20k table
     const auto& big = table_20k();
     const auto ev = big.evaluator({.reward = "valid_acc@108"});
     const nb101::space space;
-    const nascent::strategy::regularized_evolution rea{space, nb101::mutation{},
-                                                       {.population = 10, .sample = 3}};
+    const nascent::strategy::regularized_evolution rea{
+        space, nb101::mutation{}, {.population = 10, .sample = 3}};
     const auto one = nascent::run(rea, ev, {.budget = 25, .seed = 1});
     CHECK(one.queries == 25);
     CHECK(one.out_of_table > 0); // most of the space is outside the 20k slice
@@ -731,12 +779,14 @@ std::string nb101_text(std::string_view relative, std::size_t rows) {
     std::size_t pos = 0;
     for (std::size_t line = 0; line <= rows && pos != std::string::npos; ++line) {
         pos = full.find('\n', pos);
-        if (pos != std::string::npos) ++pos;
+        if (pos != std::string::npos)
+            ++pos;
     }
     return pos == std::string::npos ? full : full.substr(0, pos);
 }
 
-std::string nb101_load_error(const std::string& name, const std::string& content, bool graphs = true) {
+std::string nb101_load_error(const std::string& name, const std::string& content,
+                             bool graphs = true) {
     const nascent::test::temp_file file("nb101_" + name, content);
     return error_of([&] {
         if (graphs) {
@@ -757,7 +807,9 @@ std::string nb101_replace_once(std::string text, const std::string& from, const 
 
 TEST_CASE("nb101 table: bad files get one-line errors naming file, line and value") {
     const auto full = nb101_text("nb101/nb101_1k.csv", 1000);
-    SUBCASE("the intact file loads") { CHECK(nb101_load_error("ok.csv", full).empty()); }
+    SUBCASE("the intact file loads") {
+        CHECK(nb101_load_error("ok.csv", full).empty());
+    }
     SUBCASE("wrong row count in the data directory") {
         const auto dir = std::filesystem::temp_directory_path() / "nascent_test_nb101_dir";
         std::filesystem::create_directories(dir / "nb101");
@@ -771,62 +823,84 @@ TEST_CASE("nb101 table: bad files get one-line errors naming file, line and valu
         CHECK(contains(what, "nb101_1k.csv: expected 1000 data rows, found 100"));
     }
     SUBCASE("missing column") {
-        const auto what = nb101_load_error("col.csv", nb101_replace_once(full, "valid_acc_36", "valid_acc_63"));
+        const auto what =
+            nb101_load_error("col.csv", nb101_replace_once(full, "valid_acc_36", "valid_acc_63"));
         CHECK(contains(what, "col.csv:1: missing column 'valid_acc_36'"));
     }
     SUBCASE("malformed number") {
-        const auto what = nb101_load_error("num.csv", nb101_replace_once(full, ",36.0477,", ",36.0x77,"));
+        const auto what =
+            nb101_load_error("num.csv", nb101_replace_once(full, ",36.0477,", ",36.0x77,"));
         CHECK(contains(what, "num.csv:2: column 'valid_acc_4': malformed number '36.0x77'"));
     }
     SUBCASE("accuracy out of range") {
-        const auto what = nb101_load_error("acc.csv", nb101_replace_once(full, ",93.0489,", ",193.0489,"));
-        CHECK(contains(what, "acc.csv:2: column 'valid_acc_108': value '193.0489' outside [0, 100]"));
+        const auto what =
+            nb101_load_error("acc.csv", nb101_replace_once(full, ",93.0489,", ",193.0489,"));
+        CHECK(
+            contains(what, "acc.csv:2: column 'valid_acc_108': value '193.0489' outside [0, 100]"));
     }
     SUBCASE("malformed hash") {
-        const auto what = nb101_load_error("hex.csv", nb101_replace_once(full, "00005c142e6f48ac74fdcf73e3439874", "00005C14"));
-        CHECK(contains(what, "hex.csv:2: column 'hash': expected 32 lower-case hex digits, got '00005C14'"));
+        const auto what = nb101_load_error(
+            "hex.csv", nb101_replace_once(full, "00005c142e6f48ac74fdcf73e3439874", "00005C14"));
+        CHECK(contains(
+            what, "hex.csv:2: column 'hash': expected 32 lower-case hex digits, got '00005C14'"));
     }
     SUBCASE("a hash that is not the cell's") {
         const auto what = nb101_load_error(
-            "hash.csv", nb101_replace_once(full, "00005c142e6f48ac74fdcf73e3439874", "00005c142e6f48ac74fdcf73e3439875"));
-        CHECK(contains(what, "hash.csv:2: hash '00005c142e6f48ac74fdcf73e3439875' is not the NAS-Bench-101 "
-                             "hash of the row's cell, '00005c142e6f48ac74fdcf73e3439874'"));
+            "hash.csv", nb101_replace_once(full, "00005c142e6f48ac74fdcf73e3439874",
+                                           "00005c142e6f48ac74fdcf73e3439875"));
+        CHECK(contains(
+            what, "hash.csv:2: hash '00005c142e6f48ac74fdcf73e3439875' is not the NAS-Bench-101 "
+                  "hash of the row's cell, '00005c142e6f48ac74fdcf73e3439874'"));
     }
     SUBCASE("duplicate hash") {
-        const auto what = nb101_load_error(
-            "dup.csv", nb101_replace_once(full, "0000718c96730a92ea6d5242f8ce77e2", "00005c142e6f48ac74fdcf73e3439874"));
-        CHECK(contains(what, "dup.csv:3: duplicate hash '00005c142e6f48ac74fdcf73e3439874' (first at line 2)"));
+        const auto what =
+            nb101_load_error("dup.csv", nb101_replace_once(full, "0000718c96730a92ea6d5242f8ce77e2",
+                                                           "00005c142e6f48ac74fdcf73e3439874"));
+        CHECK(contains(
+            what,
+            "dup.csv:3: duplicate hash '00005c142e6f48ac74fdcf73e3439874' (first at line 2)"));
     }
     SUBCASE("a backward edge (a cycle)") {
         const auto what = nb101_load_error(
-            "cycle.csv", nb101_replace_once(full, ",0100110001000000010010000010000001000000010000000,",
-                                            ",0100110101000000010010000010000001000000010000000,"));
-        CHECK(contains(what, "cycle.csv:2: columns 'adjacency' and 'ops': invalid NAS-Bench-101 cell"));
+            "cycle.csv",
+            nb101_replace_once(full, ",0100110001000000010010000010000001000000010000000,",
+                               ",0100110101000000010010000010000001000000010000000,"));
+        CHECK(contains(what,
+                       "cycle.csv:2: columns 'adjacency' and 'ops': invalid NAS-Bench-101 cell"));
         CHECK(contains(what, "edge 1->0 is not above the diagonal"));
     }
     SUBCASE("an unknown op") {
-        const auto what = nb101_load_error(
-            "op.csv", nb101_replace_once(full, "input|conv3x3-bn-relu|maxpool3x3|", "input|conv3x3-bn-relu|avgpool3x3|"));
+        const auto what =
+            nb101_load_error("op.csv", nb101_replace_once(full, "input|conv3x3-bn-relu|maxpool3x3|",
+                                                          "input|conv3x3-bn-relu|avgpool3x3|"));
         CHECK(contains(what, "op.csv:2: columns 'adjacency' and 'ops'"));
         CHECK(contains(what, "unknown op 'avgpool3x3' at vertex 2"));
     }
     SUBCASE("adjacency of the wrong size") {
         const auto what = nb101_load_error(
-            "size.csv", nb101_replace_once(full, ",0100110001000000010010000010000001000000010000000,",
-                                           ",010011000100000001001000001000000100000001000000,"));
+            "size.csv",
+            nb101_replace_once(full, ",0100110001000000010010000010000001000000010000000,",
+                               ",010011000100000001001000001000000100000001000000,"));
         CHECK(contains(what, "size.csv:2:"));
         CHECK(contains(what, "adjacency has 48 characters, expected 49"));
     }
     SUBCASE("num_vertices disagrees with the cell") {
-        const auto what = nb101_load_error("nv.csv", nb101_replace_once(full, "3439874,7,", "3439874,6,"));
-        CHECK(contains(what, "nv.csv:2: column 'num_vertices' is 6 but the cell has 7 vertices after pruning"));
+        const auto what =
+            nb101_load_error("nv.csv", nb101_replace_once(full, "3439874,7,", "3439874,6,"));
+        CHECK(contains(
+            what,
+            "nv.csv:2: column 'num_vertices' is 6 but the cell has 7 vertices after pruning"));
     }
     SUBCASE("accuracy-only file: intact, and a bad row") {
         const auto acc = nb101_text("nb101/nb101_20k_acc.csv", 20001);
         CHECK(nb101_load_error("acc_ok.csv", acc, false).empty());
-        const auto what = nb101_load_error("acc_bad.csv", nb101_replace_once(acc, ",8555530,", ",-5,"), false);
-        CHECK(contains(what, "acc_bad.csv:2: column 'params': expected an integer in [1, 1000000000000], got '-5'"));
-        CHECK(contains(nb101_load_error("acc_graph.csv", acc, true), "acc_graph.csv:1: missing column 'num_vertices'"));
+        const auto what =
+            nb101_load_error("acc_bad.csv", nb101_replace_once(acc, ",8555530,", ",-5,"), false);
+        CHECK(contains(
+            what,
+            "acc_bad.csv:2: column 'params': expected an integer in [1, 1000000000000], got '-5'"));
+        CHECK(contains(nb101_load_error("acc_graph.csv", acc, true),
+                       "acc_graph.csv:1: missing column 'num_vertices'"));
     }
 }
 
@@ -842,5 +916,6 @@ TEST_CASE("nb101: a run's history treats isomorphic cells as one architecture") 
     const auto* found = seen.find(b);
     REQUIRE(found != nullptr);
     CHECK(found->reward == 1.0);
-    CHECK(seen.find(space.parse("0110000100010000:input|conv3x3-bn-relu|conv3x3-bn-relu|output")) == nullptr);
+    CHECK(seen.find(space.parse("0110000100010000:input|conv3x3-bn-relu|conv3x3-bn-relu|output")) ==
+          nullptr);
 }

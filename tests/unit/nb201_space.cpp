@@ -14,11 +14,12 @@ namespace nb201 = nascent::nb201;
 namespace {
 int differing_edges(const nb201::cell& a, const nb201::cell& b) {
     int n = 0;
-    for (std::size_t e = 0; e < nb201::num_edges; ++e) n += a[e] != b[e] ? 1 : 0;
+    for (std::size_t e = 0; e < nb201::num_edges; ++e)
+        n += a[e] != b[e] ? 1 : 0;
     return n;
 }
-const std::string best_c10 =
-    "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|";
+const std::string best_c10 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_"
+                             "conv_3x3~1|nor_conv_1x1~2|";
 } // namespace
 
 TEST_CASE("nb201: id <-> cell <-> string round trips for all 15,625 cells") {
@@ -57,8 +58,9 @@ TEST_CASE("nb201: malformed arch strings are rejected with the string and the fa
     const auto unknown = message("|conv_5x5~0|+|none~0|none~1|+|none~0|none~1|none~2|");
     CHECK(unknown.find("unknown op 'conv_5x5'") != std::string::npos);
     CHECK(unknown.find("|conv_5x5~0|") != std::string::npos);
-    CHECK(message("|none~1|+|none~0|none~1|+|none~0|none~1|none~2|").find("must read from node 0") !=
-          std::string::npos);
+    CHECK(
+        message("|none~1|+|none~0|none~1|+|none~0|none~1|none~2|").find("must read from node 0") !=
+        std::string::npos);
     CHECK(message("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|x").find("trailing") !=
           std::string::npos);
     CHECK(message("|none~0||none~0|none~1|+|none~0|none~1|none~2|").find("expected '+'") !=
@@ -76,12 +78,14 @@ TEST_CASE("nb201: every cell has 24 distinct one-edge neighbours") {
         const auto neighbours = space.neighbours(c);
         std::set<nb201::cell> distinct(neighbours.begin(), neighbours.end());
         REQUIRE(distinct.size() == 24);
-        for (const auto& n : neighbours) REQUIRE(differing_edges(c, n) == 1);
+        for (const auto& n : neighbours)
+            REQUIRE(differing_edges(c, n) == 1);
         // The generic categorical neighbourhood agrees with the space's own.
         std::set<nb201::cell> generic;
         for (std::size_t e = 0; e < 6; ++e) {
             for (std::uint8_t o = 0; o < 5; ++o) {
-                if (o == c[e]) continue;
+                if (o == c[e])
+                    continue;
                 auto n = c;
                 n[e] = o;
                 generic.insert(n);
@@ -106,7 +110,8 @@ TEST_CASE("nb201: point mutation changes exactly one edge, uniformly over the 24
     }
     CHECK(counts.size() == 24);
     double chi2 = 0;
-    for (const auto& [cell, n] : counts) chi2 += (n - 2000.0) * (n - 2000.0) / 2000.0;
+    for (const auto& [cell, n] : counts)
+        chi2 += (n - 2000.0) * (n - 2000.0) / 2000.0;
     CHECK(chi2 < 49.7); // 99.9 % quantile of chi-square(23)
 }
 
@@ -114,8 +119,8 @@ TEST_CASE("nb201: uniform crossover takes every edge from one of the parents") {
     const nb201::space space;
     const nascent::ops::uniform_crossover cross;
     nascent::rng gen(2);
-    const auto a = space.at(0);      // all none
-    const auto b = space.at(15624);  // all avg_pool
+    const auto a = space.at(0);     // all none
+    const auto b = space.at(15624); // all avg_pool
     int from_b = 0;
     for (int i = 0; i < 1000; ++i) {
         const auto child = cross(space, a, b, gen);
@@ -136,7 +141,8 @@ TEST_CASE("nb201: sampling covers the space uniformly") {
         const auto c = space.sample(gen);
         ++op_counts[c[i % 6]];
     }
-    for (int n : op_counts) CHECK(std::abs(n - 10000) < 400);
+    for (int n : op_counts)
+        CHECK(std::abs(n - 10000) < 400);
 }
 
 TEST_CASE("nb201: canonical key identifies cells computing the same function") {

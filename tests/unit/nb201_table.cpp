@@ -47,9 +47,10 @@ TEST_CASE("nb201 table: string <-> index round trips for every cell") {
         seen.insert(t.index_of(t.cell_at(i)));
     }
     CHECK(seen.size() == 15625);
-    CHECK(space.to_string(t.cell_at(0)) ==
-          "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|");
-    CHECK(t.index_of("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|") == 6111);
+    CHECK(space.to_string(t.cell_at(0)) == "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_"
+                                           "conv_1x1~0|skip_connect~1|skip_connect~2|");
+    CHECK(t.index_of("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_"
+                     "3x3~1|nor_conv_1x1~2|") == 6111);
     CHECK_THROWS_AS((void)t.cell_at(15625), std::out_of_range);
     CHECK_THROWS_AS((void)t.index_of("|bogus~0|+|none~0|none~1|+|none~0|none~1|none~2|"),
                     std::invalid_argument);
@@ -65,7 +66,8 @@ TEST_CASE("nb201 table: canonical keys reproduce the 6,466 isomorphism classes o
     CHECK(smallest_index_of_key.size() == 6466);
     std::size_t mismatches = 0;
     for (std::uint32_t i = 0; i < t.size(); ++i) {
-        mismatches += smallest_index_of_key.at(space.canonical_key(t.cell_at(i))) == t.iso(i) ? 0 : 1;
+        mismatches +=
+            smallest_index_of_key.at(space.canonical_key(t.cell_at(i))) == t.iso(i) ? 0 : 1;
     }
     CHECK(mismatches == 0);
 }
@@ -77,7 +79,8 @@ TEST_CASE("nb201 table: missing values are missing, not zero") {
     CHECK(t.accuracy(6111, nb201_dataset::cifar10, nb201_metric::valid_200) ==
           doctest::Approx(91.6067));
     std::size_t missing_naswot = 0;
-    for (std::uint32_t i = 0; i < t.size(); ++i) missing_naswot += t.naswot(i) ? 0 : 1;
+    for (std::uint32_t i = 0; i < t.size(); ++i)
+        missing_naswot += t.naswot(i) ? 0 : 1;
     CHECK(missing_naswot == 341); // NaN in the source (data README)
     CHECK(t.params_m(0) == doctest::Approx(0.129306));
 }
@@ -135,7 +138,8 @@ std::string table_text(std::size_t rows) {
     std::size_t pos = 0;
     for (std::size_t line = 0; line <= rows && pos != std::string::npos; ++line) {
         pos = full.find('\n', pos);
-        if (pos != std::string::npos) ++pos;
+        if (pos != std::string::npos)
+            ++pos;
     }
     return pos == std::string::npos ? full : full.substr(0, pos);
 }
@@ -174,7 +178,8 @@ TEST_CASE("nb201 table: bad files get one-line errors naming file, line and valu
               std::string::npos);
     }
     SUBCASE("unknown arch") {
-        const auto what = load_error("arch.csv", replace_once(full, "|avg_pool_3x3~0|+", "|max_pool~0|+"));
+        const auto what =
+            load_error("arch.csv", replace_once(full, "|avg_pool_3x3~0|+", "|max_pool~0|+"));
         CHECK(what.find("arch.csv:2: column 'arch'") != std::string::npos);
         CHECK(what.find("unknown op 'max_pool'") != std::string::npos);
     }
@@ -191,5 +196,7 @@ TEST_CASE("nb201 table: bad files get one-line errors naming file, line and valu
         const auto what = load_error("fields.csv", replace_once(full, ",-776.4428597", ""));
         CHECK(what.find("fields.csv:2: expected 15 fields, found 14") != std::string::npos);
     }
-    SUBCASE("the intact file loads") { CHECK(load_error("ok.csv", full) == "no error"); }
+    SUBCASE("the intact file loads") {
+        CHECK(load_error("ok.csv", full) == "no error");
+    }
 }

@@ -39,14 +39,17 @@ std::vector<double> random_points(nascent::rng& gen, std::size_t n, std::size_t 
         double norm = 0.0;
         for (std::size_t j = 0; j < m; ++j) {
             double x = nascent::uniform_real(gen);
-            if (k == kind::grid) x = static_cast<double>(nascent::uniform_index(gen, 4));
-            if (k == kind::front) x = 0.05 + x;
+            if (k == kind::grid)
+                x = static_cast<double>(nascent::uniform_index(gen, 4));
+            if (k == kind::front)
+                x = 0.05 + x;
             v[i * m + j] = x;
             norm += x * x;
         }
         if (k == kind::front) { // radius 1 or 1.05: two layers of mutually non-dominated points
             const double radius = nascent::uniform_index(gen, 2) == 0 ? 1.0 : 1.05;
-            for (std::size_t j = 0; j < m; ++j) v[i * m + j] *= radius / std::sqrt(norm);
+            for (std::size_t j = 0; j < m; ++j)
+                v[i * m + j] *= radius / std::sqrt(norm);
         }
     }
     return v;
@@ -56,15 +59,19 @@ std::vector<double> random_points(nascent::rng& gen, std::size_t n, std::size_t 
 // point of rank r - 1 does. These two conditions determine the ranks uniquely.
 bool valid_fronts(matrix_view points, const pareto::fronts& f) {
     const std::size_t n = points.size();
-    if (f.size() != n) return false;
+    if (f.size() != n)
+        return false;
     for (std::size_t p = 0; p < n; ++p) {
         bool by_previous = f.rank(p) == 0;
         for (std::size_t q = 0; q < n; ++q) {
-            if (!pareto::dominates(points.row(q), points.row(p))) continue;
-            if (f.rank(q) >= f.rank(p)) return false;
+            if (!pareto::dominates(points.row(q), points.row(p)))
+                continue;
+            if (f.rank(q) >= f.rank(p))
+                return false;
             by_previous = by_previous || f.rank(q) + 1 == f.rank(p);
         }
-        if (!by_previous) return false;
+        if (!by_previous)
+            return false;
     }
     return true;
 }
@@ -82,15 +89,18 @@ double grid_volume(matrix_view points, int k) {
     while (true) {
         for (std::size_t i = 0; i < points.size(); ++i) {
             bool covers = true;
-            for (std::size_t j = 0; j < m; ++j) covers = covers && points(i, j) <= c[j];
+            for (std::size_t j = 0; j < m; ++j)
+                covers = covers && points(i, j) <= c[j];
             if (covers) {
                 ++count;
                 break;
             }
         }
         std::size_t j = 0;
-        while (j < m && ++c[j] == k) c[j++] = 0;
-        if (j == m) break;
+        while (j < m && ++c[j] == k)
+            c[j++] = 0;
+        if (j == m)
+            break;
     }
     return count;
 }
@@ -105,7 +115,8 @@ double inclusion_exclusion(matrix_view points, const std::vector<double>& ref) {
         for (std::size_t j = 0; j < m; ++j) {
             double lower = -inf;
             for (std::size_t i = 0; i < n; ++i) {
-                if ((mask >> i) & 1U) lower = std::max(lower, points(i, j));
+                if ((mask >> i) & 1U)
+                    lower = std::max(lower, points(i, j));
             }
             volume *= std::max(0.0, ref[j] - lower);
         }
@@ -169,11 +180,11 @@ TEST_CASE("pareto: bad input is rejected with a message naming the problem") {
                          "nascent::pareto: empty objective list", std::invalid_argument);
     CHECK_THROWS_WITH_AS(objectives(std::vector<pareto::objective>{}),
                          "nascent::pareto: empty objective list", std::invalid_argument);
-    CHECK_THROWS_WITH_AS(
-        (objectives{{"acc", direction::maximise}, {"lat", direction::minimise},
-                    {"acc", direction::minimise}}),
-        "nascent::pareto: duplicate objective name 'acc' (objectives 0 and 2)",
-        std::invalid_argument);
+    CHECK_THROWS_WITH_AS((objectives{{"acc", direction::maximise},
+                                     {"lat", direction::minimise},
+                                     {"acc", direction::minimise}}),
+                         "nascent::pareto: duplicate objective name 'acc' (objectives 0 and 2)",
+                         std::invalid_argument);
     CHECK_THROWS_WITH_AS((objectives{{"acc", direction::maximise}, {"", direction::minimise}}),
                          "nascent::pareto: objective 1 has no name; name all objectives or none",
                          std::invalid_argument);
@@ -221,11 +232,11 @@ TEST_CASE("pareto: bad input is rejected with a message naming the problem") {
     const std::vector<double> ref_inf{4, inf};
     CHECK_THROWS_AS((void)pareto::hypervolume(set.view(), ref_inf), std::invalid_argument);
     const std::vector<double> unbounded{-inf, 1.0};
-    CHECK_THROWS_WITH_AS((void)pareto::hypervolume(matrix_view(unbounded, 2),
-                                                   std::vector<double>{2, 2}),
-                         "nascent::pareto: point 0 is -infinity in objective 0: the hypervolume "
-                         "is unbounded",
-                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(
+        (void)pareto::hypervolume(matrix_view(unbounded, 2), std::vector<double>{2, 2}),
+        "nascent::pareto: point 0 is -infinity in objective 0: the hypervolume "
+        "is unbounded",
+        std::invalid_argument);
 
     const pareto::point_set three(objectives::minimised(3));
     CHECK_THROWS_AS((void)pareto::igd(set, three), std::invalid_argument);
@@ -239,17 +250,16 @@ TEST_CASE("pareto: bad input is rejected with a message naming the problem") {
                          std::invalid_argument);
 
     CHECK_THROWS_AS(pareto::fronts(std::vector<std::size_t>{0, 2}), std::invalid_argument);
-    CHECK_THROWS_AS((void)pareto::non_dominated_sort(
-                        matrix_view(std::vector<double>(8, 1.0), 4),
-                        {.algorithm = pareto::sort_algorithm::sweep}),
+    CHECK_THROWS_AS((void)pareto::non_dominated_sort(matrix_view(std::vector<double>(8, 1.0), 4),
+                                                     {.algorithm = pareto::sort_algorithm::sweep}),
                     std::invalid_argument);
     CHECK_THROWS_AS((void)pareto::crowding_distance(set, std::vector<std::size_t>{1}),
                     std::invalid_argument);
     nascent::metrics missing;
     missing.set("acc", 1.0);
     CHECK_THROWS_WITH_AS(
-        (void)(objectives{{"acc", direction::maximise}, {"lat", direction::minimise}}
-                   .values_of(missing)),
+        (void)(objectives{{"acc", direction::maximise}, {"lat", direction::minimise}}.values_of(
+            missing)),
         "nascent::pareto: metric 'lat' is missing from the evaluation", std::invalid_argument);
 }
 
@@ -328,14 +338,13 @@ TEST_CASE("pareto: every sorting algorithm agrees with the definition of the fro
                 CAPTURE(n);
                 const auto v = random_points(gen, n, m, k);
                 const matrix_view points(v, m);
-                const auto reference = pareto::non_dominated_sort(
-                    points, {.algorithm = pareto::sort_algorithm::deb});
+                const auto reference =
+                    pareto::non_dominated_sort(points, {.algorithm = pareto::sort_algorithm::deb});
                 REQUIRE(valid_fronts(points, reference));
                 const auto automatic = pareto::non_dominated_sort(points);
                 CHECK(ranks(automatic) == ranks(reference));
                 CHECK(ranks(pareto::non_dominated_sort(
-                          points, {.algorithm = pareto::sort_algorithm::ens})) ==
-                      ranks(reference));
+                          points, {.algorithm = pareto::sort_algorithm::ens})) == ranks(reference));
                 const auto first = reference[0];
                 CHECK(pareto::non_dominated(points) ==
                       std::vector<std::size_t>(first.begin(), first.end()));
@@ -358,7 +367,8 @@ TEST_CASE("pareto: non_dominated on a NAS-Bench-201-sized table (15,625 points, 
     REQUIRE(!front.empty());
     // Brute force: nothing dominates a front member; a non-member is dominated by a member.
     std::vector<bool> in_front(table.size(), false);
-    for (const std::size_t i : front) in_front[i] = true;
+    for (const std::size_t i : front)
+        in_front[i] = true;
     for (std::size_t i = 0; i < table.size(); ++i) {
         bool dominated = false;
         for (const std::size_t f : front)
@@ -431,7 +441,8 @@ TEST_CASE("pareto: NSGA-II selection takes whole fronts, then the least crowded"
     CHECK(std::is_sorted(chosen.begin(), chosen.end()));
     const auto f = pareto::non_dominated_sort(many);
     std::vector<bool> in(many.size(), false);
-    for (const std::size_t i : chosen) in[i] = true;
+    for (const std::size_t i : chosen)
+        in[i] = true;
     std::size_t split = 0; // the first front not taken whole
     while (split < f.count() &&
            std::all_of(f[split].begin(), f[split].end(), [&](std::size_t i) { return in[i]; })) {
@@ -449,7 +460,8 @@ TEST_CASE("pareto: NSGA-II selection takes whole fronts, then the least crowded"
         }
     }
     CHECK(worst_in >= best_out);
-    for (const std::size_t i : chosen) CHECK(f.rank(i) <= split);
+    for (const std::size_t i : chosen)
+        CHECK(f.rank(i) <= split);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -477,7 +489,7 @@ TEST_CASE("pareto: hypervolume of hand-computed sets") {
     pareto::point_set set(pareto::objectives{direction::maximise, direction::minimise});
     set.push_back({90, 10});
     set.push_back({80, 5});
-    set.push_back({75, 30}); // slower than the reference: outside
+    set.push_back({75, 30});                             // slower than the reference: outside
     CHECK(pareto::hypervolume(set, V{70, 20}) == 250.0); // 200 + 150 - 100 overlap
 }
 
@@ -551,13 +563,15 @@ TEST_CASE("pareto: hypervolume is invariant under permutation and duplication") 
               doctest::Approx(base).epsilon(1e-12));
         // Adding a dominated point changes nothing; adding a dominating one does.
         std::vector<double> worse(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(m));
-        for (auto& x : worse) x += 0.01;
+        for (auto& x : worse)
+            x += 0.01;
         auto plus_worse = v;
         plus_worse.insert(plus_worse.end(), worse.begin(), worse.end());
         CHECK(pareto::hypervolume(matrix_view(plus_worse, m), ref) ==
               doctest::Approx(base).epsilon(1e-12));
         auto plus_better = v;
-        for (std::size_t j = 0; j < m; ++j) plus_better.push_back(0.5);
+        for (std::size_t j = 0; j < m; ++j)
+            plus_better.push_back(0.5);
         CHECK(pareto::hypervolume(matrix_view(plus_better, m), ref) > base + 1e-6);
     }
 }
@@ -574,7 +588,8 @@ TEST_CASE("pareto: 4-D hypervolume agrees with a Monte-Carlo estimate within its
     int hits = 0;
     std::vector<double> s(m);
     for (int t = 0; t < samples; ++t) {
-        for (auto& x : s) x = nascent::uniform_real(gen);
+        for (auto& x : s)
+            x = nascent::uniform_real(gen);
         for (std::size_t i = 0; i < points.size(); ++i) {
             if (pareto::weakly_dominates(points.row(i), s)) {
                 ++hits;
@@ -606,7 +621,8 @@ TEST_CASE("pareto: hypervolume contributions equal the volume lost without each 
         auto v = random_points(gen, m == 4 ? 40 : 120, m, kind::front);
         // A duplicate pair and a point outside the box.
         v.insert(v.end(), v.begin(), v.begin() + static_cast<std::ptrdiff_t>(m));
-        for (std::size_t j = 0; j < m; ++j) v.push_back(j == 0 ? 2.0 : 0.0);
+        for (std::size_t j = 0; j < m; ++j)
+            v.push_back(j == 0 ? 2.0 : 0.0);
         const matrix_view points(v, m);
         const std::vector<double> ref(m, 1.1);
         const double total = pareto::hypervolume(points, ref);
@@ -757,8 +773,7 @@ TEST_CASE("pareto: GD, IGD and their plus variants by hand") {
     pareto::point_set found_set(true_front.objectives());
     found_set.push_back({92, 10}); // 2 points of accuracy short of the first front point
     CHECK(pareto::igd_plus(found_set, true_front) == doctest::Approx((2.0 + 5.0) / 2));
-    CHECK(pareto::igd(found_set, true_front) ==
-          doctest::Approx((2.0 + std::sqrt(4.0 + 25.0)) / 2));
+    CHECK(pareto::igd(found_set, true_front) == doctest::Approx((2.0 + std::sqrt(4.0 + 25.0)) / 2));
 }
 
 TEST_CASE("pareto: regret helpers") {

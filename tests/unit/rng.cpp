@@ -53,7 +53,8 @@ TEST_CASE("uniform_index stays in range and is close to uniform") {
     // Chi-square with 23 degrees of freedom: 99.9 % quantile is 49.7.
     double chi2 = 0;
     const double expected = static_cast<double>(draws) / n;
-    for (int c : counts) chi2 += (c - expected) * (c - expected) / expected;
+    for (int c : counts)
+        chi2 += (c - expected) * (c - expected) / expected;
     CHECK(chi2 < 49.7);
     CHECK(nascent::uniform_index(gen, 1) == 0);
 }

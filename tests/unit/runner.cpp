@@ -1,5 +1,6 @@
 #include "test_data.hpp"
 
+#include <nascent/core/stats.hpp>
 #include <nascent/exec/runner.hpp>
 #include <nascent/exec/sequential.hpp>
 #include <nascent/exec/tbb_executor.hpp>
@@ -7,7 +8,6 @@
 #include <nascent/strategy/local_search.hpp>
 #include <nascent/strategy/random_search.hpp>
 #include <nascent/strategy/regularized_evolution.hpp>
-#include <nascent/core/stats.hpp>
 
 #include <doctest/doctest.h>
 
@@ -25,7 +25,8 @@ namespace {
 struct conv3x3_reward { // unique optimum: the all-conv3x3 cell
     evaluation evaluate(const nb201::cell& c) const {
         double n = 0;
-        for (auto op : c.ops) n += op == nb201::nor_conv_3x3 ? 1 : 0;
+        for (auto op : c.ops)
+            n += op == nb201::nor_conv_3x3 ? 1 : 0;
         nascent::metrics m;
         m.set("test_acc@200", 10 * n);
         return evaluation::success(n, m);
@@ -34,12 +35,16 @@ struct conv3x3_reward { // unique optimum: the all-conv3x3 cell
 
 struct always_same { // proposes one cell forever
     using genotype = nb201::cell;
-    template <class G> nb201::cell ask(G&) { return {}; }
+    template <class G>
+    nb201::cell ask(G&) {
+        return {};
+    }
     void tell(const nb201::cell&, const evaluation&) {}
 };
 
 bool same_results(const std::vector<result_t>& a, const std::vector<result_t>& b) {
-    if (a.size() != b.size()) return false;
+    if (a.size() != b.size())
+        return false;
     for (std::size_t i = 0; i < a.size(); ++i) {
         if (a[i].best != b[i].best || a[i].best_reward != b[i].best_reward ||
             a[i].queries != b[i].queries || a[i].repeats != b[i].repeats ||
@@ -52,7 +57,8 @@ bool same_results(const std::vector<result_t>& a, const std::vector<result_t>& b
 
 double mean_test(const std::vector<result_t>& results) {
     std::vector<double> test;
-    for (const auto& r : results) test.push_back(r.best_report);
+    for (const auto& r : results)
+        test.push_back(r.best_report);
     return nascent::summarize(test).mean;
 }
 
@@ -94,8 +100,10 @@ TEST_CASE("runner: failures are charged and never chosen, out-of-table answers a
     const nb201::space space;
     struct picky {
         evaluation evaluate(const nb201::cell& c) const {
-            if (c[0] == nb201::none) return evaluation::failure("edge 0 is none");
-            if (c[0] == nb201::skip_connect) return evaluation::missing();
+            if (c[0] == nb201::none)
+                return evaluation::failure("edge 0 is none");
+            if (c[0] == nb201::skip_connect)
+                return evaluation::missing();
             return evaluation::success(c[1]);
         }
     };
@@ -124,14 +132,15 @@ TEST_CASE("runner: results are identical for any executor and thread count") {
     // A copied-per-run (basic) evaluator gives the same answers as a shared one.
     const auto ls_seq = nascent::run_protocol(space, nascent::strategy::local_search{space},
                                               conv3x3_reward{}, options);
-    const auto ls_two = nascent::run_protocol(space, nascent::strategy::local_search{space},
-                                              conv3x3_reward{}, options,
-                                              nascent::exec::tbb_executor(2));
+    const auto ls_two =
+        nascent::run_protocol(space, nascent::strategy::local_search{space}, conv3x3_reward{},
+                              options, nascent::exec::tbb_executor(2));
     CHECK(same_results(ls_seq, ls_two));
-    for (const auto& r : ls_two) CHECK(r.best_reward == 6.0);
+    for (const auto& r : ls_two)
+        CHECK(r.best_reward == 6.0);
     // Different master seeds give different runs.
-    const auto other = nascent::run_protocol(space, rea, ev,
-                                             {.budget = 150, .runs = 64, .seed = 54321});
+    const auto other =
+        nascent::run_protocol(space, rea, ev, {.budget = 150, .runs = 64, .seed = 54321});
     CHECK_FALSE(same_results(seq, other));
 }
 
@@ -171,8 +180,8 @@ TEST_CASE("NAS-Bench-201 CIFAR-10, 500 runs at budget 150: REA and LS beat rando
         space, nascent::strategy::random_search{space}, ev, options, executor));
     const double rea = mean_test(nascent::run_protocol(
         space, nascent::strategy::regularized_evolution{space}, ev, options, executor));
-    const double ls = mean_test(nascent::run_protocol(
-        space, nascent::strategy::local_search{space}, ev, options, executor));
+    const double ls = mean_test(nascent::run_protocol(space, nascent::strategy::local_search{space},
+                                                      ev, options, executor));
     MESSAGE("mean test accuracy: random " << random << ", rea " << rea << ", ls " << ls);
     // Standard error of each mean is ~0.013 (std ~0.29 over 500 runs); the gaps are ~0.2.
     CHECK(rea > random + 0.1);
@@ -183,9 +192,10 @@ TEST_CASE("NAS-Bench-201 CIFAR-10, 500 runs at budget 150: REA and LS beat rando
 
 TEST_CASE("nascent::run: one run from a strategy that carries its space") {
     const nb201::space space;
-    const nascent::strategy::regularized_evolution rea{space, nascent::ops::point_mutation{},
-                                                       {.population = 10, .sample = 3}};
-    const auto ev = nascent::test::nb201().evaluator({.dataset = "cifar10", .reward = "valid_acc@12"});
+    const nascent::strategy::regularized_evolution rea{
+        space, nascent::ops::point_mutation{}, {.population = 10, .sample = 3}};
+    const auto ev =
+        nascent::test::nb201().evaluator({.dataset = "cifar10", .reward = "valid_acc@12"});
     const auto a = nascent::run(rea, ev, {.budget = 150, .seed = 0}, 4);
     const auto b = nascent::run_search(space, rea, ev, {.budget = 150, .seed = 0}, 4);
     CHECK(a.queries == 150);

@@ -1,7 +1,7 @@
 #include <nascent/space/nb201.hpp>
 #include <nascent/strategy/local_search.hpp>
-#include <nascent/strategy/random_search.hpp>
 #include <nascent/strategy/model_based.hpp>
+#include <nascent/strategy/random_search.hpp>
 #include <nascent/strategy/regularized_evolution.hpp>
 
 #include <doctest/doctest.h>
@@ -17,7 +17,8 @@ using nascent::evaluation;
 namespace {
 int differing_edges(const nb201::cell& a, const nb201::cell& b) {
     int n = 0;
-    for (std::size_t e = 0; e < nb201::num_edges; ++e) n += a[e] != b[e] ? 1 : 0;
+    for (std::size_t e = 0; e < nb201::num_edges; ++e)
+        n += a[e] != b[e] ? 1 : 0;
     return n;
 }
 nb201::cell uniform_cell(std::uint8_t op) {
@@ -27,15 +28,16 @@ nb201::cell uniform_cell(std::uint8_t op) {
 }
 double conv3x3_count(const nb201::cell& c) {
     double n = 0;
-    for (auto op : c.ops) n += op == nb201::nor_conv_3x3 ? 1 : 0;
+    for (auto op : c.ops)
+        n += op == nb201::nor_conv_3x3 ? 1 : 0;
     return n;
 }
 } // namespace
 
 TEST_CASE("regularized evolution: random until full, then mutations of the tournament winner") {
     const nb201::space space;
-    nascent::strategy::regularized_evolution rea{space, nascent::ops::point_mutation{},
-                                                 {.population = 3, .sample = 50}};
+    nascent::strategy::regularized_evolution rea{
+        space, nascent::ops::point_mutation{}, {.population = 3, .sample = 50}};
     nascent::rng gen(9);
     // The first `population` proposals are samples; give them fixed, far-apart cells instead.
     (void)rea.ask(gen);
@@ -53,8 +55,8 @@ TEST_CASE("regularized evolution: random until full, then mutations of the tourn
 
 TEST_CASE("regularized evolution: failed evaluations join the population but lose tournaments") {
     const nb201::space space;
-    nascent::strategy::regularized_evolution rea{space, nascent::ops::point_mutation{},
-                                                 {.population = 2, .sample = 40}};
+    nascent::strategy::regularized_evolution rea{
+        space, nascent::ops::point_mutation{}, {.population = 2, .sample = 40}};
     nascent::rng gen(1);
     rea.tell(uniform_cell(nb201::none), evaluation::failure("diverged"));
     rea.tell(uniform_cell(nb201::avg_pool_3x3), evaluation::success(-5.0));
@@ -70,7 +72,8 @@ TEST_CASE("regularized evolution: invalid options are rejected") {
                          "regularized_evolution: population must be >= 1, got 0",
                          std::invalid_argument);
     CHECK_THROWS_WITH_AS(rea_t(space, {}, {.population = 10, .sample = 0}),
-                         "regularized_evolution: sample must be >= 1, got 0", std::invalid_argument);
+                         "regularized_evolution: sample must be >= 1, got 0",
+                         std::invalid_argument);
 }
 
 TEST_CASE("local search: scans the whole neighbourhood, then moves to the best improvement") {
@@ -90,7 +93,8 @@ TEST_CASE("local search: scans the whole neighbourhood, then moves to the best i
             REQUIRE(differing_edges(n, current) == 1);
             scanned.insert(n);
             const double r = conv3x3_count(n);
-            if (r > best_reward) best = n, best_reward = r;
+            if (r > best_reward)
+                best = n, best_reward = r;
             ls.tell(n, evaluation::success(r));
         }
         REQUIRE(scanned.size() == 24); // every neighbour once
@@ -129,20 +133,26 @@ namespace {
 struct oracle_model {
     std::size_t fits = 0;
     void fit(std::span<const nb201::cell> xs, std::span<const double> ys) {
-        if (xs.size() != ys.size()) throw std::invalid_argument("sizes");
+        if (xs.size() != ys.size())
+            throw std::invalid_argument("sizes");
         ++fits;
     }
-    [[nodiscard]] nascent::prediction predict(const nb201::cell& c) const { return {conv3x3_count(c), 0.01}; }
+    [[nodiscard]] nascent::prediction predict(const nb201::cell& c) const {
+        return {conv3x3_count(c), 0.01};
+    }
 };
 } // namespace
 
 TEST_CASE("model-based search: initial designs, acquisition, kriging believer") {
     const nb201::space space;
-    static_assert(nascent::Strategy<nascent::strategy::model_based_search<nb201::space, oracle_model>>);
+    static_assert(
+        nascent::Strategy<nascent::strategy::model_based_search<nb201::space, oracle_model>>);
     const auto designed = space.parse("|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|");
-    nascent::strategy::model_based_search bo{space, oracle_model{},
-                                             {.initial = 3, .acq = nascent::strategy::acquisition::expected_improvement},
-                                             {designed}};
+    nascent::strategy::model_based_search bo{
+        space,
+        oracle_model{},
+        {.initial = 3, .acq = nascent::strategy::acquisition::expected_improvement},
+        {designed}};
     nascent::rng gen(4);
     const auto first = bo.ask(gen);
     CHECK(first == designed); // warm start before random samples
@@ -163,12 +173,14 @@ TEST_CASE("model-based search: initial designs, acquisition, kriging believer") 
     const auto a = bo.ask(gen);
     const auto b = bo.ask(gen);
     CHECK(a != b);
-    CHECK_THROWS_AS(nascent::strategy::model_based_search(space, oracle_model{}, {.initial = 0}), std::invalid_argument);
+    CHECK_THROWS_AS(nascent::strategy::model_based_search(space, oracle_model{}, {.initial = 0}),
+                    std::invalid_argument);
 }
 
 TEST_CASE("guided evolution: children are the model's favourite mutations") {
     const nb201::space space;
-    nascent::strategy::guided_evolution ge{space, oracle_model{}, {.population = 4, .sample = 4, .offspring = 24}};
+    nascent::strategy::guided_evolution ge{
+        space, oracle_model{}, {.population = 4, .sample = 4, .offspring = 24}};
     nascent::rng gen(8);
     for (int i = 0; i < 4; ++i) {
         const auto c = ge.ask(gen);

@@ -10,7 +10,9 @@
 
 namespace nascent::test {
 
-inline io::data_dir data_dir() { return io::resolve_data_dir(std::nullopt, NASCENT_TEST_DATA_DIR); }
+inline io::data_dir data_dir() {
+    return io::resolve_data_dir(std::nullopt, NASCENT_TEST_DATA_DIR);
+}
 
 inline const bench::nb201_table& nb201() {
     static const bench::nb201_table table = bench::nb201_table::load(data_dir());

@@ -104,7 +104,8 @@ TEST_CASE("nb101 network: forward and backward on a small input, unpruned specs,
     loss.backward();
     std::size_t with_gradient = 0;
     const auto parameters = net->parameters();
-    for (const auto& p : parameters) with_gradient += p.has_grad() ? 1 : 0;
+    for (const auto& p : parameters)
+        with_gradient += p.has_grad() ? 1 : 0;
     CHECK(with_gradient == parameters.size()); // every parameter is on a path to the loss
 
     // An odd map size: the down-sampling pads to ceil(n / 2).
@@ -133,8 +134,8 @@ const std::shared_ptr<const t::fashion_mnist>& grey_data() {
 }
 
 // NB201's best CIFAR-10 cell (index 6111).
-const auto best_cell = nb201::space::parse(
-    "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|");
+const auto best_cell = nb201::space::parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_"
+                                           "connect~0|nor_conv_3x3~1|nor_conv_1x1~2|");
 // Paths inside the cell, but only `none` into the output node: the network ignores its input.
 const auto dead_cell =
     nb201::space::parse("|skip_connect~0|+|avg_pool_3x3~0|skip_connect~1|+|none~0|none~1|none~2|");
@@ -159,15 +160,18 @@ void check_same_metrics(const nascent::evaluation& a, const nascent::evaluation&
     for (std::size_t i = 0; i < a.metrics.size(); ++i) {
         CAPTURE(a.metrics.name(i));
         CHECK(a.metrics.name(i) == b.metrics.name(i));
-        if (a.metrics.name(i) != "train_seconds") CHECK(a.metrics.value(i) == b.metrics.value(i));
+        if (a.metrics.name(i) != "train_seconds")
+            CHECK(a.metrics.value(i) == b.metrics.value(i));
     }
 }
 
 } // namespace
 
-TEST_CASE("training evaluator: NB201's best cell learns Fashion-MNIST in one epoch on 3,000 images") {
+TEST_CASE(
+    "training evaluator: NB201's best cell learns Fashion-MNIST in one epoch on 3,000 images") {
     const eval::training_evaluator trainer(
-        {.batch_size = 32, .train_subset = 3000, .eval_subset = 1000, .fidelities = {1}}, grey_data());
+        {.batch_size = 32, .train_subset = 3000, .eval_subset = 1000, .fidelities = {1}},
+        grey_data());
     const auto e = trainer.evaluate(best_cell, 1);
     REQUIRE(e.ok());
     const auto metric = [&](const char* name) { return e.metrics.get(name).value(); };
@@ -183,15 +187,16 @@ TEST_CASE("training evaluator: NB201's best cell learns Fashion-MNIST in one epo
     CHECK(metric("train_seconds") > 0.0);
     nascent::rng gen(0);
     CHECK(metric("params") ==
-          static_cast<double>(eval::make_nb201_network(
-                                  best_cell, {.channels = 8, .cells_per_stage = 1, .input_channels = 1},
-                                  gen)
-                                  ->parameter_count()));
+          static_cast<double>(
+              eval::make_nb201_network(
+                  best_cell, {.channels = 8, .cells_per_stage = 1, .input_channels = 1}, gen)
+                  ->parameter_count()));
 }
 
 TEST_CASE("training evaluator: a cell whose output node gets only `none` stays at chance") {
     const eval::training_evaluator trainer(
-        {.batch_size = 32, .train_subset = 1000, .eval_subset = 1000, .fidelities = {1}}, grey_data());
+        {.batch_size = 32, .train_subset = 1000, .eval_subset = 1000, .fidelities = {1}},
+        grey_data());
     const auto e = trainer.evaluate(dead_cell);
     REQUIRE(e.ok());
     MESSAGE("dead cell: valid " << *e.metrics.get("valid_acc") << " %");
@@ -253,9 +258,10 @@ TEST_CASE("training evaluator: NB101 cells train too, bad cells and options are 
                                    "conv3x3-bn-relu|output");
     const auto e = trainer.evaluate(cell, 1);
     REQUIRE(e.ok());
-    CHECK(*e.metrics.get("params") ==
-          nb101::network_cost(cell, {.image_channels = 1, .stem_channels = 16, .cells_per_stack = 1})
-              .params);
+    CHECK(
+        *e.metrics.get("params") ==
+        nb101::network_cost(cell, {.image_channels = 1, .stem_channels = 16, .cells_per_stack = 1})
+            .params);
     nb101::cell bad;
     bad.adjacency = 0; // the input does not reach the output
     CHECK(trainer.evaluate(bad).reason == "invalid cell");
@@ -288,9 +294,9 @@ TEST_CASE("training evaluator: NB101 cells train too, bad cells and options are 
 TEST_CASE("training evaluator: Hyperband over two fidelities runs end to end") {
     const eval::training_evaluator trainer(tiny({1, 2}), grey_data());
     const nb201::space space;
-    const auto runs = nascent::run_multi_fidelity(
-        space, nascent::strategy::hyperband{space}, trainer,
-        {.budget = 4, .runs = 1, .seed = 11, .report = "test_acc"});
+    const auto runs =
+        nascent::run_multi_fidelity(space, nascent::strategy::hyperband{space}, trainer,
+                                    {.budget = 4, .runs = 1, .seed = 11, .report = "test_acc"});
     REQUIRE(runs.size() == 1);
     const auto& r = runs[0];
     // eta = 2: bracket 1 trains 2 cells for 1 epoch, then the better one for 2 (cost 4).

@@ -22,9 +22,12 @@ enum class eval_status : std::uint8_t {
 
 [[nodiscard]] constexpr std::string_view to_string(eval_status s) noexcept {
     switch (s) {
-    case eval_status::ok: return "ok";
-    case eval_status::failed: return "failed";
-    case eval_status::out_of_table: return "out_of_table";
+    case eval_status::ok:
+        return "ok";
+    case eval_status::failed:
+        return "failed";
+    case eval_status::out_of_table:
+        return "out_of_table";
     }
     return "unknown";
 }
@@ -62,14 +65,16 @@ public:
     /// Adds a metric known not to be present yet (no duplicate check: the fast path for
     /// evaluators with fixed, distinct names). Throws std::length_error when full.
     constexpr void append(std::string_view name, double value) {
-        if (m_size == capacity) [[unlikely]] throw_full(name);
+        if (m_size == capacity) [[unlikely]]
+            throw_full(name);
         m_entries[m_size] = {name.data(), name.size(), value};
         ++m_size;
     }
 
     [[nodiscard]] constexpr std::optional<double> get(std::string_view name) const noexcept {
         for (std::size_t i = 0; i < m_size; ++i) {
-            if (m_entries[i].named(name)) return m_entries[i].value;
+            if (m_entries[i].named(name))
+                return m_entries[i].value;
         }
         return std::nullopt;
     }
@@ -81,7 +86,9 @@ public:
     [[nodiscard]] constexpr std::string_view name(std::size_t i) const noexcept {
         return m_entries[i].name();
     }
-    [[nodiscard]] constexpr double value(std::size_t i) const noexcept { return m_entries[i].value; }
+    [[nodiscard]] constexpr double value(std::size_t i) const noexcept {
+        return m_entries[i].value;
+    }
 
 private:
     // Trivially default-constructible (unlike string_view), so an empty metrics costs nothing.
@@ -93,10 +100,13 @@ private:
         // Inline comparison: names are short, and the same literal often backs both sides, so
         // this beats a call to memcmp on the path every improvement of a run takes.
         [[nodiscard]] constexpr bool named(std::string_view other) const noexcept {
-            if (length != other.size()) return false;
-            if (data == other.data()) return true;
+            if (length != other.size())
+                return false;
+            if (data == other.data())
+                return true;
             for (std::size_t i = 0; i < length; ++i) {
-                if (data[i] != other[i]) return false;
+                if (data[i] != other[i])
+                    return false;
             }
             return true;
         }
@@ -108,7 +118,8 @@ private:
     }
 
     constexpr void copy_from(const metrics& other) noexcept {
-        for (std::size_t i = 0; i < m_size; ++i) m_entries[i] = other.m_entries[i];
+        for (std::size_t i = 0; i < m_size; ++i)
+            m_entries[i] = other.m_entries[i];
     }
 
     std::size_t m_size = 0;
@@ -128,7 +139,8 @@ struct evaluation {
 
     /// An ok evaluation; the reward must be finite, else the evaluation is failed.
     [[nodiscard]] static evaluation success(double reward, nascent::metrics m = {}) {
-        if (!std::isfinite(reward)) return failure("non-finite reward", std::move(m));
+        if (!std::isfinite(reward))
+            return failure("non-finite reward", std::move(m));
         return {eval_status::ok, reward, std::move(m), {}};
     }
     [[nodiscard]] static constexpr evaluation failure(std::string_view why,

@@ -45,8 +45,10 @@ public:
         const std::size_t mask = m_slots.size() - 1;
         for (std::size_t i = mix(h) & mask;; i = (i + 1) & mask) {
             const auto slot = m_slots[i];
-            if (slot == empty_slot) return nullptr;
-            if (m_hashes[slot] == h && same(m_entries[slot].arch, g)) return &m_entries[slot].result;
+            if (slot == empty_slot)
+                return nullptr;
+            if (m_hashes[slot] == h && same(m_entries[slot].arch, g))
+                return &m_entries[slot].result;
         }
     }
 
@@ -54,7 +56,8 @@ public:
     /// constructed in place, and returns the stored evaluation.
     template <std::invocable Evaluate>
     const evaluation& insert_hashed(const genotype& g, std::uint64_t h, Evaluate&& evaluate) {
-        if (2 * (m_entries.size() + 1) > m_slots.size()) grow();
+        if (2 * (m_entries.size() + 1) > m_slots.size())
+            grow();
         m_entries.emplace_back(g, evaluate);
         m_hashes.push_back(h);
         place(h, static_cast<std::uint32_t>(m_entries.size() - 1));
@@ -74,13 +77,15 @@ private:
     void place(std::uint64_t h, std::uint32_t position) noexcept {
         const std::size_t mask = m_slots.size() - 1;
         std::size_t i = mix(h) & mask;
-        while (m_slots[i] != empty_slot) i = (i + 1) & mask;
+        while (m_slots[i] != empty_slot)
+            i = (i + 1) & mask;
         m_slots[i] = position;
     }
 
     void grow() {
         m_slots.assign(m_slots.size() * 2, empty_slot);
-        for (std::uint32_t p = 0; p < m_entries.size(); ++p) place(m_hashes[p], p);
+        for (std::uint32_t p = 0; p < m_entries.size(); ++p)
+            place(m_hashes[p], p);
     }
 
     [[nodiscard]] bool same(const genotype& a, const genotype& b) const {

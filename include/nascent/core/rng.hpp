@@ -78,7 +78,8 @@ concept RandomGenerator = std::uniform_random_bit_generator<std::remove_referenc
 template <RandomGenerator G>
 [[nodiscard]] constexpr std::uint64_t uniform_index(G& gen, std::uint64_t n) noexcept {
     static_assert(std::remove_reference_t<G>::min() == 0 &&
-                      std::remove_reference_t<G>::max() == std::numeric_limits<std::uint64_t>::max(),
+                      std::remove_reference_t<G>::max() ==
+                          std::numeric_limits<std::uint64_t>::max(),
                   "uniform_index needs a full 64-bit generator such as nascent::rng");
     auto product = static_cast<detail::uint128>(gen()) * n;
     auto low = static_cast<std::uint64_t>(product);

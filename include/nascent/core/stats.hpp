@@ -25,13 +25,15 @@ struct mean_std {
     mean_std s{0.0, 0.0, 0};
     double m2 = 0.0;
     for (const double v : values) {
-        if (!std::isfinite(v)) continue;
+        if (!std::isfinite(v))
+            continue;
         ++s.count;
         const double delta = v - s.mean;
         s.mean += delta / static_cast<double>(s.count);
         m2 += delta * (v - s.mean);
     }
-    if (s.count == 0) return {};
+    if (s.count == 0)
+        return {};
     s.std = std::sqrt(m2 / static_cast<double>(s.count));
     return s;
 }
@@ -47,9 +49,11 @@ struct mean_std {
     std::vector<double> ranks(values.size());
     for (std::size_t i = 0; i < order.size();) {
         std::size_t j = i + 1;
-        while (j < order.size() && values[order[j]] == values[order[i]]) ++j;
+        while (j < order.size() && values[order[j]] == values[order[i]])
+            ++j;
         const double rank = 0.5 * static_cast<double>(i + j + 1); // mean of i+1 .. j
-        for (std::size_t k = i; k < j; ++k) ranks[order[k]] = rank;
+        for (std::size_t k = i; k < j; ++k)
+            ranks[order[k]] = rank;
         i = j;
     }
     return ranks;
@@ -66,12 +70,14 @@ struct mean_std {
     std::vector<double> x;
     std::vector<double> y;
     for (std::size_t i = 0; i < a.size(); ++i) {
-        if (std::isnan(a[i]) || std::isnan(b[i])) continue;
+        if (std::isnan(a[i]) || std::isnan(b[i]))
+            continue;
         x.push_back(a[i]);
         y.push_back(b[i]);
     }
     const double nan = std::numeric_limits<double>::quiet_NaN();
-    if (x.size() < 2) return nan;
+    if (x.size() < 2)
+        return nan;
     const auto rx = average_ranks(x);
     const auto ry = average_ranks(y);
     const double mean = 0.5 * static_cast<double>(x.size() + 1);
@@ -91,20 +97,23 @@ struct mean_std {
 /// fine for the thousands of points predictor studies rank. NaN when a side is constant.
 [[nodiscard]] inline double kendall_tau(std::span<const double> a, std::span<const double> b) {
     if (a.size() != b.size()) {
-        throw std::invalid_argument("kendall_tau: " + std::to_string(a.size()) + " values against " +
-                                    std::to_string(b.size()));
+        throw std::invalid_argument("kendall_tau: " + std::to_string(a.size()) +
+                                    " values against " + std::to_string(b.size()));
     }
     double concordant = 0;
     double discordant = 0;
     double ties_a = 0; // tied in a only
     double ties_b = 0; // tied in b only
     for (std::size_t i = 0; i < a.size(); ++i) {
-        if (std::isnan(a[i]) || std::isnan(b[i])) continue;
+        if (std::isnan(a[i]) || std::isnan(b[i]))
+            continue;
         for (std::size_t j = i + 1; j < a.size(); ++j) {
-            if (std::isnan(a[j]) || std::isnan(b[j])) continue;
+            if (std::isnan(a[j]) || std::isnan(b[j]))
+                continue;
             const double da = a[i] - a[j];
             const double db = b[i] - b[j];
-            if (da == 0 && db == 0) continue;
+            if (da == 0 && db == 0)
+                continue;
             if (da == 0) {
                 ++ties_a;
             } else if (db == 0) {
@@ -116,7 +125,8 @@ struct mean_std {
             }
         }
     }
-    const double denominator = (concordant + discordant + ties_a) * (concordant + discordant + ties_b);
+    const double denominator =
+        (concordant + discordant + ties_a) * (concordant + discordant + ties_b);
     return denominator > 0 ? (concordant - discordant) / std::sqrt(denominator)
                            : std::numeric_limits<double>::quiet_NaN();
 }

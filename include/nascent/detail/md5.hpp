@@ -30,21 +30,19 @@ namespace impl {
 
 // Per-step left rotations and the sine-derived constants K[i] = floor(2^32 * |sin(i + 1)|).
 inline constexpr std::array<std::uint32_t, 64> shifts{
-    7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9,  14, 20, 5, 9,
-    14, 20, 5, 9,  14, 20, 5, 9,  14, 20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
-    4, 11, 16, 23, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21};
+    7,  12, 17, 22, 7,  12, 17, 22, 7,  12, 17, 22, 7,  12, 17, 22, 5,  9,  14, 20, 5,  9,
+    14, 20, 5,  9,  14, 20, 5,  9,  14, 20, 4,  11, 16, 23, 4,  11, 16, 23, 4,  11, 16, 23,
+    4,  11, 16, 23, 6,  10, 15, 21, 6,  10, 15, 21, 6,  10, 15, 21, 6,  10, 15, 21};
 
 inline constexpr std::array<std::uint32_t, 64> sines{
-    0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613,
-    0xfd469501, 0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193,
-    0xa679438e, 0x49b40821, 0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d,
-    0x02441453, 0xd8a1e681, 0xe7d3fbc8, 0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed,
-    0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a, 0xfffa3942, 0x8771f681, 0x6d9d6122,
-    0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70, 0x289b7ec6, 0xeaa127fa,
-    0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665, 0xf4292244,
-    0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
-    0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb,
-    0xeb86d391};
+    0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501,
+    0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193, 0xa679438e, 0x49b40821,
+    0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d, 0x02441453, 0xd8a1e681, 0xe7d3fbc8,
+    0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed, 0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a,
+    0xfffa3942, 0x8771f681, 0x6d9d6122, 0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70,
+    0x289b7ec6, 0xeaa127fa, 0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665,
+    0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
+    0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391};
 
 inline constexpr std::array<std::uint32_t, 4> initial_state{0x67452301, 0xefcdab89, 0x98badcfe,
                                                             0x10325476};
@@ -84,7 +82,8 @@ template <class W>
 constexpr void rounds(std::array<W, 4>& r, const std::array<W, 16>& m) noexcept {
     [&]<std::size_t... I>(std::index_sequence<I...>) {
         (step<I, W>(r, m), ...);
-    }(std::make_index_sequence<64>{});
+    }
+    (std::make_index_sequence<64>{});
 }
 
 [[nodiscard]] constexpr std::uint32_t load_le(const char* p) noexcept {
@@ -106,7 +105,8 @@ template <class Set>
 constexpr void load_block(std::string_view data, std::size_t b, Set&& set_word) noexcept {
     const std::size_t begin = b * block_size;
     if (begin + block_size <= data.size()) { // a full block of data: the common case
-        for (std::size_t i = 0; i < 16; ++i) set_word(i, load_le(data.data() + begin + 4 * i));
+        for (std::size_t i = 0; i < 16; ++i)
+            set_word(i, load_le(data.data() + begin + 4 * i));
         return;
     }
     std::array<char, block_size> tail{};
@@ -117,10 +117,12 @@ constexpr void load_block(std::string_view data, std::size_t b, Set&& set_word) 
     if (b + 1 == padded_blocks(data.size())) {
         const std::uint64_t bits = static_cast<std::uint64_t>(data.size()) * 8U;
         for (std::size_t i = 0; i < 8; ++i) {
-            tail[block_size - 8 + i] = static_cast<char>(static_cast<std::uint8_t>(bits >> (8U * i)));
+            tail[block_size - 8 + i] =
+                static_cast<char>(static_cast<std::uint8_t>(bits >> (8U * i)));
         }
     }
-    for (std::size_t i = 0; i < 16; ++i) set_word(i, load_le(tail.data() + 4 * i));
+    for (std::size_t i = 0; i < 16; ++i)
+        set_word(i, load_le(tail.data() + 4 * i));
 }
 
 template <class Word>
@@ -129,7 +131,8 @@ template <class Word>
     const std::array<std::uint32_t, 4> s{s0, s1, s2, s3};
     digest out{};
     for (std::size_t i = 0; i < 4; ++i) {
-        for (std::size_t j = 0; j < 4; ++j) out[4 * i + j] = static_cast<std::uint8_t>(s[i] >> (8U * j));
+        for (std::size_t j = 0; j < 4; ++j)
+            out[4 * i + j] = static_cast<std::uint8_t>(s[i] >> (8U * j));
     }
     return out;
 }
@@ -148,7 +151,8 @@ using lanes = std::uint32_t __attribute__((vector_size(32)));
         impl::load_block(data, b, [&](std::size_t i, std::uint32_t w) { m[i] = w; });
         auto r = s;
         impl::rounds(r, m);
-        for (std::size_t i = 0; i < 4; ++i) s[i] += r[i];
+        for (std::size_t i = 0; i < 4; ++i)
+            s[i] += r[i];
     }
     return impl::to_digest(s[0], s[1], s[2], s[3]);
 }
@@ -162,7 +166,8 @@ inline void hash_batch(const std::string_view* messages, std::size_t count, dige
     using impl::lanes;
     count = std::min(count, max_batch);
     std::array<lanes, 4> s{};
-    for (std::size_t i = 0; i < 4; ++i) s[i] = lanes{} + impl::initial_state[i];
+    for (std::size_t i = 0; i < 4; ++i)
+        s[i] = lanes{} + impl::initial_state[i];
     std::array<std::size_t, max_batch> blocks{};
     std::size_t most = 0;
     for (std::size_t k = 0; k < count; ++k) {
@@ -178,17 +183,21 @@ inline void hash_batch(const std::string_view* messages, std::size_t count, dige
         for (std::size_t k = 0; k < count; ++k) {
             active_words[k] = b < blocks[k] ? ~0U : 0U; // all ones in the lanes that have block b
             if (b < blocks[k]) {
-                impl::load_block(messages[k], b, [&](std::size_t i, std::uint32_t w) { words[i][k] = w; });
+                impl::load_block(messages[k], b,
+                                 [&](std::size_t i, std::uint32_t w) { words[i][k] = w; });
             }
         }
-        for (std::size_t i = 0; i < 16; ++i) std::memcpy(&m[i], words[i].data(), sizeof(lanes));
+        for (std::size_t i = 0; i < 16; ++i)
+            std::memcpy(&m[i], words[i].data(), sizeof(lanes));
         lanes active{};
         std::memcpy(&active, active_words.data(), sizeof(lanes));
         auto r = s;
         impl::rounds(r, m);
-        for (std::size_t i = 0; i < 4; ++i) s[i] += r[i] & active;
+        for (std::size_t i = 0; i < 4; ++i)
+            s[i] += r[i] & active;
     }
-    for (std::size_t k = 0; k < count; ++k) out[k] = impl::to_digest(s[0][k], s[1][k], s[2][k], s[3][k]);
+    for (std::size_t k = 0; k < count; ++k)
+        out[k] = impl::to_digest(s[0][k], s[1][k], s[2][k], s[3][k]);
 }
 
 inline constexpr std::string_view hex_digits = "0123456789abcdef";
@@ -209,6 +218,8 @@ constexpr void write_hex(const digest& d, char* out) noexcept {
 }
 
 /// Python's hashlib.md5(data).hexdigest().
-[[nodiscard]] inline std::string hex(std::string_view data) { return to_hex(hash(data)); }
+[[nodiscard]] inline std::string hex(std::string_view data) {
+    return to_hex(hash(data));
+}
 
 } // namespace nascent::detail::md5

@@ -32,7 +32,7 @@ namespace nascent {
 
 struct async_options {
     std::size_t workers = 4;
-    double time_budget = 0;       ///< virtual seconds (> 0)
+    double time_budget = 0; ///< virtual seconds (> 0)
     std::size_t runs = 1;
     std::uint64_t seed = 0;
     std::string_view report = "test_acc@200";
@@ -42,30 +42,33 @@ struct async_options {
 
 namespace detail {
 inline void check_async_options(const async_options& o) {
-    if (o.workers == 0) throw std::invalid_argument("async_options: workers must be >= 1, got 0");
+    if (o.workers == 0)
+        throw std::invalid_argument("async_options: workers must be >= 1, got 0");
     if (!(o.time_budget > 0)) {
         throw std::invalid_argument("async_options: time_budget must be > 0, got " +
                                     std::to_string(o.time_budget));
     }
-    if (o.runs == 0) throw std::invalid_argument("async_options: runs must be >= 1, got 0");
+    if (o.runs == 0)
+        throw std::invalid_argument("async_options: runs must be >= 1, got 0");
 }
 } // namespace detail
 
 /// One asynchronous run. `duration(g, fidelity, evaluation)` is the virtual time an evaluation
 /// takes (fidelity is 0 for single-fidelity strategies); it must be finite and >= 0.
 template <SearchSpace S, class St, class E, class Duration>
-    requires(Strategy<St> || MultiFidelityStrategy<St>) &&
-            std::same_as<genotype_t<St>, genotype_t<S>>
-[[nodiscard]] run_result<genotype_t<S>>
-run_async_search(const S& space, St strategy, E&& evaluator, const Duration& duration,
-                 const async_options& options, std::size_t run_index = 0) {
+requires(Strategy<St> || MultiFidelityStrategy<St>) &&
+    std::same_as<genotype_t<St>, genotype_t<S>> [[nodiscard]] run_result<
+        genotype_t<S>> run_async_search(const S& space, St strategy, E&& evaluator,
+                                        const Duration& duration, const async_options& options,
+                                        std::size_t run_index = 0) {
     detail::check_async_options(options);
     using G = genotype_t<S>;
     constexpr bool mf = MultiFidelityStrategy<St>;
     std::vector<double> levels{0.0};
     if constexpr (mf) {
         levels.clear();
-        for (const auto f : evaluator.fidelities()) levels.push_back(static_cast<double>(f));
+        for (const auto f : evaluator.fidelities())
+            levels.push_back(static_cast<double>(f));
         strategy.set_fidelities(levels);
     }
 
@@ -86,7 +89,8 @@ run_async_search(const S& space, St strategy, E&& evaluator, const Duration& dur
     result.seed = derive_seed(options.seed, run_index);
     rng gen(result.seed);
     std::vector<history<S>> seen;
-    for (std::size_t i = 0; i < levels.size(); ++i) seen.emplace_back(space, 64);
+    for (std::size_t i = 0; i < levels.size(); ++i)
+        seen.emplace_back(space, 64);
     std::size_t incumbent_level = 0;
     std::size_t free_streak = 0;
     double now = 0;
@@ -111,10 +115,12 @@ run_async_search(const S& space, St strategy, E&& evaluator, const Duration& dur
             } else {
                 g = strategy.ask(gen);
             }
-            const auto level = static_cast<std::size_t>(std::ranges::find(levels, fidelity) - levels.begin());
+            const auto level =
+                static_cast<std::size_t>(std::ranges::find(levels, fidelity) - levels.begin());
             if (level == levels.size()) {
                 throw std::invalid_argument("run_async_search: the strategy asked for fidelity " +
-                                            std::to_string(fidelity) + ", which the evaluator does not offer");
+                                            std::to_string(fidelity) +
+                                            ", which the evaluator does not offer");
             }
             const auto h = space.hash(g);
             if (const evaluation* known = seen[level].find_hashed(g, h)) {
@@ -140,8 +146,8 @@ run_async_search(const S& space, St strategy, E&& evaluator, const Duration& dur
             free_streak = 0;
             const double d = duration(g, fidelity, e);
             if (!(d >= 0) || !std::isfinite(d)) {
-                throw std::invalid_argument("run_async_search: duration must be finite and >= 0, got " +
-                                            std::to_string(d));
+                throw std::invalid_argument(
+                    "run_async_search: duration must be finite and >= 0, got " + std::to_string(d));
             }
             running.push(job{now + d, w, std::move(g), fidelity, std::move(e)});
             return true;
@@ -150,19 +156,23 @@ run_async_search(const S& space, St strategy, E&& evaluator, const Duration& dur
     };
 
     for (std::size_t w = 0; w < options.workers; ++w) {
-        if (!dispatch(w)) break;
+        if (!dispatch(w))
+            break;
     }
     while (!running.empty()) {
         job done = running.top();
         running.pop();
-        if (done.finish > options.time_budget) break;
+        if (done.finish > options.time_budget)
+            break;
         now = done.finish;
         const evaluation& e = done.result;
-        const auto lvl = static_cast<std::size_t>(std::ranges::find(levels, done.fidelity) - levels.begin());
+        const auto lvl =
+            static_cast<std::size_t>(std::ranges::find(levels, done.fidelity) - levels.begin());
         detail::record_charged(result, incumbent_level, lvl, done.arch, e, options.report);
         result.cost.push_back(now);
         tell(done.arch, done.fidelity, e);
-        if (!dispatch(done.worker) && running.empty()) break;
+        if (!dispatch(done.worker) && running.empty())
+            break;
     }
     result.stalled = free_streak >= options.max_free_streak;
     return result;
@@ -170,17 +180,17 @@ run_async_search(const S& space, St strategy, E&& evaluator, const Duration& dur
 
 /// `options.runs` independent asynchronous runs, spread over `executor`.
 template <SearchSpace S, class St, class E, class Duration, Executor X = exec::sequential_executor>
-    requires(Strategy<St> || MultiFidelityStrategy<St>) &&
-            std::same_as<genotype_t<St>, genotype_t<S>>
-[[nodiscard]] std::vector<run_result<genotype_t<S>>>
-run_async(const S& space, const St& prototype, E&& evaluator, const Duration& duration,
-          const async_options& options, const X& executor = {}) {
+requires(Strategy<St> || MultiFidelityStrategy<St>) &&
+    std::same_as<genotype_t<St>, genotype_t<S>> [[nodiscard]] std::vector<
+        run_result<genotype_t<S>>> run_async(const S& space, const St& prototype, E&& evaluator,
+                                             const Duration& duration, const async_options& options,
+                                             const X& executor = {}) {
     detail::check_async_options(options);
     std::vector<run_result<genotype_t<S>>> results(options.runs);
-    detail::for_each_run(options.runs, evaluator, executor, options.on_run_done,
-                         [&](std::size_t i, auto& ev) {
-                             results[i] = run_async_search(space, prototype, ev, duration, options, i);
-                         });
+    detail::for_each_run(
+        options.runs, evaluator, executor, options.on_run_done, [&](std::size_t i, auto& ev) {
+            results[i] = run_async_search(space, prototype, ev, duration, options, i);
+        });
     return results;
 }
 

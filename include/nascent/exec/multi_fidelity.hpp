@@ -25,7 +25,7 @@
 namespace nascent {
 
 struct multi_fidelity_options {
-    double budget = 100;      ///< in evaluations at the lowest fidelity (> 0)
+    double budget = 100; ///< in evaluations at the lowest fidelity (> 0)
     std::size_t runs = 1;
     std::uint64_t seed = 0;
     std::string_view report = "test_acc@200";
@@ -39,20 +39,22 @@ inline void check_multi_fidelity_options(const multi_fidelity_options& o) {
         throw std::invalid_argument("multi_fidelity_options: budget must be > 0, got " +
                                     std::to_string(o.budget));
     }
-    if (o.runs == 0) throw std::invalid_argument("multi_fidelity_options: runs must be >= 1, got 0");
+    if (o.runs == 0)
+        throw std::invalid_argument("multi_fidelity_options: runs must be >= 1, got 0");
 }
 } // namespace detail
 
 template <SearchSpace S, MultiFidelityStrategy St, class E>
-    requires MultiFidelityEvaluator<std::remove_reference_t<E>, genotype_t<S>> &&
-             std::same_as<genotype_t<St>, genotype_t<S>>
-[[nodiscard]] run_result<genotype_t<S>> run_multi_fidelity_search(
-    const S& space, St strategy, E&& evaluator, const multi_fidelity_options& options,
-    std::size_t run_index = 0) {
+requires MultiFidelityEvaluator<std::remove_reference_t<E>, genotype_t<S>> &&
+    std::same_as<genotype_t<St>, genotype_t<S>>
+[[nodiscard]] run_result<genotype_t<S>>
+run_multi_fidelity_search(const S& space, St strategy, E&& evaluator,
+                          const multi_fidelity_options& options, std::size_t run_index = 0) {
     detail::check_multi_fidelity_options(options);
     using G = genotype_t<S>;
     std::vector<double> levels;
-    for (const auto f : evaluator.fidelities()) levels.push_back(static_cast<double>(f));
+    for (const auto f : evaluator.fidelities())
+        levels.push_back(static_cast<double>(f));
     if (levels.empty() || !std::ranges::is_sorted(levels) || !(levels.front() > 0)) {
         throw std::invalid_argument("run_multi_fidelity: the evaluator's fidelities must be "
                                     "positive and ascending");
@@ -64,7 +66,8 @@ template <SearchSpace S, MultiFidelityStrategy St, class E>
     result.seed = derive_seed(options.seed, run_index);
     rng gen(result.seed);
     std::vector<history<S>> seen;
-    for (std::size_t i = 0; i < levels.size(); ++i) seen.emplace_back(space, 64);
+    for (std::size_t i = 0; i < levels.size(); ++i)
+        seen.emplace_back(space, 64);
     std::size_t incumbent_level = 0;
     double spent = 0;
     std::size_t free_streak = 0;
@@ -82,23 +85,26 @@ template <SearchSpace S, MultiFidelityStrategy St, class E>
         if (const evaluation* known = memory.find_hashed(request.arch, h)) {
             ++result.repeats;
             strategy.tell(request, *known);
-            if (++free_streak >= options.max_free_streak) break;
+            if (++free_streak >= options.max_free_streak)
+                break;
             continue;
         }
         const double cost = request.fidelity / levels.front();
-        if (spent + cost > options.budget * (1 + 1e-12)) break; // the next evaluation does not fit
+        if (spent + cost > options.budget * (1 + 1e-12))
+            break; // the next evaluation does not fit
         const evaluation& e = memory.insert_hashed(
             request.arch, h, [&] { return evaluator.evaluate(request.arch, request.fidelity); });
         if (e.status == eval_status::out_of_table) {
             ++result.out_of_table;
             strategy.tell(request, e);
-            if (++free_streak >= options.max_free_streak) break;
+            if (++free_streak >= options.max_free_streak)
+                break;
             continue;
         }
         free_streak = 0;
         spent += cost;
-        detail::record_charged(result, incumbent_level, static_cast<std::size_t>(level), request.arch, e,
-                               options.report);
+        detail::record_charged(result, incumbent_level, static_cast<std::size_t>(level),
+                               request.arch, e, options.report);
         result.cost.push_back(spent);
         strategy.tell(request, e);
     }
@@ -108,17 +114,17 @@ template <SearchSpace S, MultiFidelityStrategy St, class E>
 
 /// `options.runs` independent multi-fidelity runs, spread over `executor` (as run_protocol).
 template <SearchSpace S, MultiFidelityStrategy St, class E, Executor X = exec::sequential_executor>
-    requires MultiFidelityEvaluator<std::remove_cvref_t<E>, genotype_t<S>> &&
-             std::same_as<genotype_t<St>, genotype_t<S>>
+requires MultiFidelityEvaluator<std::remove_cvref_t<E>, genotype_t<S>> &&
+    std::same_as<genotype_t<St>, genotype_t<S>>
 [[nodiscard]] std::vector<run_result<genotype_t<S>>>
 run_multi_fidelity(const S& space, const St& prototype, E&& evaluator,
                    const multi_fidelity_options& options, const X& executor = {}) {
     detail::check_multi_fidelity_options(options);
     std::vector<run_result<genotype_t<S>>> results(options.runs);
-    detail::for_each_run(options.runs, evaluator, executor, options.on_run_done,
-                         [&](std::size_t i, auto& ev) {
-                             results[i] = run_multi_fidelity_search(space, prototype, ev, options, i);
-                         });
+    detail::for_each_run(
+        options.runs, evaluator, executor, options.on_run_done, [&](std::size_t i, auto& ev) {
+            results[i] = run_multi_fidelity_search(space, prototype, ev, options, i);
+        });
     return results;
 }
 

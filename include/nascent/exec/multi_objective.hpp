@@ -24,7 +24,7 @@ struct multi_objective_options {
     std::size_t budget = 100;
     std::size_t runs = 1;
     std::uint64_t seed = 0;
-    std::vector<double> reference{};          ///< hypervolume reference point, objectives' directions
+    std::vector<double> reference{}; ///< hypervolume reference point, objectives' directions
     std::vector<pareto::constraint> constraints{};
     std::size_t max_free_streak = 100000;
     std::function<void(std::size_t finished)> on_run_done{};
@@ -36,18 +36,19 @@ struct multi_objective_result {
     std::uint64_t seed = 0;
     std::size_t queries = 0;
     std::size_t repeats = 0;
-    std::size_t infeasible = 0;           ///< charged evaluations that were infeasible or failed
-    std::vector<G> front;                  ///< the run's non-dominated feasible architectures
+    std::size_t infeasible = 0; ///< charged evaluations that were infeasible or failed
+    std::vector<G> front;       ///< the run's non-dominated feasible architectures
     std::vector<std::vector<double>> front_values; ///< their objective values, own directions
-    std::vector<double> hypervolume;       ///< of the front after each charged evaluation
+    std::vector<double> hypervolume;               ///< of the front after each charged evaluation
 };
 
 /// One multi-objective run.
 template <SearchSpace S, Strategy St, class E>
-    requires Evaluator<std::remove_reference_t<E>, genotype_t<S>> &&
-             std::same_as<genotype_t<St>, genotype_t<S>>
+requires Evaluator<std::remove_reference_t<E>, genotype_t<S>> &&
+    std::same_as<genotype_t<St>, genotype_t<S>>
 [[nodiscard]] multi_objective_result<genotype_t<S>>
-run_multi_objective_search(const S& space, St strategy, E&& evaluator, const pareto::objectives& objectives,
+run_multi_objective_search(const S& space, St strategy, E&& evaluator,
+                           const pareto::objectives& objectives,
                            const multi_objective_options& options, std::size_t run_index = 0) {
     detail::check_run_options({.budget = options.budget, .runs = options.runs});
     if (options.reference.size() != objectives.size()) {
@@ -71,13 +72,16 @@ run_multi_objective_search(const S& space, St strategy, E&& evaluator, const par
         if (const evaluation* known = seen.find_hashed(candidate, h)) {
             ++result.repeats;
             strategy.tell(candidate, *known);
-            if (++free_streak >= options.max_free_streak) break;
+            if (++free_streak >= options.max_free_streak)
+                break;
             continue;
         }
-        const evaluation& e = seen.insert_hashed(candidate, h, [&] { return evaluator.evaluate(candidate); });
+        const evaluation& e =
+            seen.insert_hashed(candidate, h, [&] { return evaluator.evaluate(candidate); });
         if (e.status == eval_status::out_of_table) {
             strategy.tell(candidate, e);
-            if (++free_streak >= options.max_free_streak) break;
+            if (++free_streak >= options.max_free_streak)
+                break;
             continue;
         }
         free_streak = 0;
@@ -92,21 +96,25 @@ run_multi_objective_search(const S& space, St strategy, E&& evaluator, const par
         strategy.tell(candidate, e);
     }
     result.front.assign(front.payloads().begin(), front.payloads().end());
-    for (std::size_t i = 0; i < front.size(); ++i) result.front_values.push_back(front.values(i));
+    for (std::size_t i = 0; i < front.size(); ++i)
+        result.front_values.push_back(front.values(i));
     return result;
 }
 
 /// `options.runs` independent multi-objective runs over an executor (as run_protocol).
 template <SearchSpace S, Strategy St, class E, Executor X = exec::sequential_executor>
-    requires Evaluator<std::remove_cvref_t<E>, genotype_t<S>> && std::same_as<genotype_t<St>, genotype_t<S>>
+requires Evaluator<std::remove_cvref_t<E>, genotype_t<S>> &&
+    std::same_as<genotype_t<St>, genotype_t<S>>
 [[nodiscard]] std::vector<multi_objective_result<genotype_t<S>>>
-run_multi_objective(const S& space, const St& prototype, E&& evaluator, const pareto::objectives& objectives,
-                    const multi_objective_options& options, const X& executor = {}) {
+run_multi_objective(const S& space, const St& prototype, E&& evaluator,
+                    const pareto::objectives& objectives, const multi_objective_options& options,
+                    const X& executor = {}) {
     detail::check_run_options({.budget = options.budget, .runs = options.runs});
     std::vector<multi_objective_result<genotype_t<S>>> results(options.runs);
-    detail::for_each_run(options.runs, evaluator, executor, options.on_run_done, [&](std::size_t i, auto& ev) {
-        results[i] = run_multi_objective_search(space, prototype, ev, objectives, options, i);
-    });
+    detail::for_each_run(
+        options.runs, evaluator, executor, options.on_run_done, [&](std::size_t i, auto& ev) {
+            results[i] = run_multi_objective_search(space, prototype, ev, objectives, options, i);
+        });
     return results;
 }
 

@@ -30,9 +30,9 @@
 namespace nascent {
 
 struct run_options {
-    std::size_t budget = 100;     ///< distinct architectures evaluated per run (>= 1)
-    std::size_t runs = 1;         ///< independent runs (>= 1)
-    std::uint64_t seed = 0;       ///< master seed
+    std::size_t budget = 100; ///< distinct architectures evaluated per run (>= 1)
+    std::size_t runs = 1;     ///< independent runs (>= 1)
+    std::uint64_t seed = 0;   ///< master seed
     /// Metric recorded beside the reward in results and trajectories (e.g. the 200-epoch test
     /// accuracy reported for the architecture chosen by the validation reward).
     std::string_view report = "test_acc@200";
@@ -48,10 +48,10 @@ template <class G>
 struct run_result {
     std::size_t run = 0;
     std::uint64_t seed = 0;
-    std::optional<G> best;      ///< highest reward among ok evaluations (first reached on ties)
+    std::optional<G> best; ///< highest reward among ok evaluations (first reached on ties)
     double best_reward = -std::numeric_limits<double>::infinity();
     double best_report = std::numeric_limits<double>::quiet_NaN(); ///< NaN if not reported
-    std::size_t queries = 0;      ///< charged evaluations
+    std::size_t queries = 0;                                       ///< charged evaluations
     std::size_t repeats = 0;      ///< proposals answered from the run's history
     std::size_t failures = 0;     ///< charged evaluations whose status was not ok
     std::size_t out_of_table = 0; ///< proposals a table could not answer
@@ -65,8 +65,10 @@ struct run_result {
 
 namespace detail {
 inline void check_run_options(const run_options& o) {
-    if (o.budget == 0) throw std::invalid_argument("run_options: budget must be >= 1, got 0");
-    if (o.runs == 0) throw std::invalid_argument("run_options: runs must be >= 1, got 0");
+    if (o.budget == 0)
+        throw std::invalid_argument("run_options: budget must be >= 1, got 0");
+    if (o.runs == 0)
+        throw std::invalid_argument("run_options: runs must be >= 1, got 0");
 }
 } // namespace detail
 
@@ -75,11 +77,13 @@ namespace detail {
 /// counts it, updates the incumbent — the best ok reward at the highest level seen, the first
 /// reached on ties — and appends the trajectory point. Shared by every runner.
 template <class G>
-void record_charged(run_result<G>& r, std::size_t& incumbent_level, std::size_t level, const G& arch,
-                    const evaluation& e, std::string_view report) {
+void record_charged(run_result<G>& r, std::size_t& incumbent_level, std::size_t level,
+                    const G& arch, const evaluation& e, std::string_view report) {
     ++r.queries;
-    if (!e.ok()) ++r.failures;
-    if (e.ok() && (level > incumbent_level || !r.best || (level == incumbent_level && e.reward > r.best_reward))) {
+    if (!e.ok())
+        ++r.failures;
+    if (e.ok() && (level > incumbent_level || !r.best ||
+                   (level == incumbent_level && e.reward > r.best_reward))) {
         incumbent_level = level;
         r.best = arch;
         r.best_reward = e.reward;
@@ -99,7 +103,8 @@ void for_each_run(std::size_t runs, E& evaluator, const X& executor,
     auto one = [&](std::size_t i, auto& ev) {
         body(i, ev);
         const auto done = finished.fetch_add(1) + 1;
-        if (on_done) on_done(done);
+        if (on_done)
+            on_done(done);
     };
     constexpr auto safety = thread_safety_of<Ev>;
     if constexpr (safety == thread_safety::none) {
@@ -117,8 +122,8 @@ void for_each_run(std::size_t runs, E& evaluator, const X& executor,
 
 /// One run: asks `strategy` until `options.budget` architectures have been evaluated.
 template <SearchSpace S, Strategy St, class E>
-    requires Evaluator<std::remove_reference_t<E>, genotype_t<S>> &&
-             std::same_as<genotype_t<St>, genotype_t<S>>
+requires Evaluator<std::remove_reference_t<E>, genotype_t<S>> &&
+    std::same_as<genotype_t<St>, genotype_t<S>>
 [[nodiscard]] run_result<genotype_t<S>> run_search(const S& space, St strategy, E&& evaluator,
                                                    const run_options& options,
                                                    std::size_t run_index = 0) {
@@ -139,7 +144,8 @@ template <SearchSpace S, Strategy St, class E>
         if (const evaluation* known = seen.find_hashed(candidate, h)) {
             ++result.repeats;
             strategy.tell(candidate, *known);
-            if (++free_streak >= options.max_free_streak) break;
+            if (++free_streak >= options.max_free_streak)
+                break;
             continue;
         }
         const evaluation& e =
@@ -147,7 +153,8 @@ template <SearchSpace S, Strategy St, class E>
         if (e.status == eval_status::out_of_table) {
             ++result.out_of_table;
             strategy.tell(candidate, e);
-            if (++free_streak >= options.max_free_streak) break;
+            if (++free_streak >= options.max_free_streak)
+                break;
             continue;
         }
         free_streak = 0;
@@ -161,12 +168,11 @@ template <SearchSpace S, Strategy St, class E>
 /// One run of a strategy that carries its space (every strategy of the library does):
 /// `nascent::run(rea, evaluator, {.budget = 150, .seed = 0})`.
 template <Strategy St, class E>
-    requires requires(const St& s) {
-        { s.space() } -> SearchSpace;
-    } && Evaluator<std::remove_reference_t<E>, genotype_t<St>>
-[[nodiscard]] run_result<genotype_t<St>> run(const St& strategy, E&& evaluator,
-                                             const run_options& options,
-                                             std::size_t run_index = 0) {
+requires requires(const St& s) {
+    { s.space() } -> SearchSpace;
+} && Evaluator<std::remove_reference_t<E>, genotype_t<St>>
+[[nodiscard]] run_result<genotype_t<St>>
+run(const St& strategy, E&& evaluator, const run_options& options, std::size_t run_index = 0) {
     return run_search(strategy.space(), strategy, evaluator, options, run_index);
 }
 
@@ -174,8 +180,8 @@ template <Strategy St, class E>
 /// when its thread safety is constant, copied per run when basic, and the runs are made one after
 /// another (whatever the executor) when none.
 template <SearchSpace S, Strategy St, class E, Executor X = exec::sequential_executor>
-    requires Evaluator<std::remove_cvref_t<E>, genotype_t<S>> &&
-             std::same_as<genotype_t<St>, genotype_t<S>>
+requires Evaluator<std::remove_cvref_t<E>, genotype_t<S>> &&
+    std::same_as<genotype_t<St>, genotype_t<S>>
 [[nodiscard]] std::vector<run_result<genotype_t<S>>>
 run_protocol(const S& space, const St& prototype, E&& evaluator, const run_options& options,
              const X& executor = {}) {

@@ -8,7 +8,8 @@ namespace nascent::exec {
 struct sequential_executor {
     template <class Task>
     void for_each(std::size_t n, const Task& task) const {
-        for (std::size_t i = 0; i < n; ++i) task(i);
+        for (std::size_t i = 0; i < n; ++i)
+            task(i);
     }
     [[nodiscard]] static constexpr std::size_t concurrency() noexcept { return 1; }
 };

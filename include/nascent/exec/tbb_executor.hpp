@@ -19,7 +19,8 @@ namespace nascent::exec {
 class tbb_executor {
 public:
     /// `threads` worker threads (the calling thread counts as one); 0 is rejected.
-    explicit tbb_executor(std::size_t threads) : m_threads(checked(threads)), m_arena(static_cast<int>(threads)) {}
+    explicit tbb_executor(std::size_t threads)
+        : m_threads(checked(threads)), m_arena(static_cast<int>(threads)) {}
 
     template <class Task>
     void for_each(std::size_t n, const Task& task) const {
@@ -37,7 +38,8 @@ public:
                               });
         });
         for (const auto& e : errors) {
-            if (e) std::rethrow_exception(e);
+            if (e)
+                std::rethrow_exception(e);
         }
     }
 
@@ -45,7 +47,8 @@ public:
 
 private:
     static std::size_t checked(std::size_t threads) {
-        if (threads == 0) throw std::invalid_argument("tbb_executor: threads must be >= 1, got 0");
+        if (threads == 0)
+            throw std::invalid_argument("tbb_executor: threads must be >= 1, got 0");
         return threads;
     }
 

@@ -19,7 +19,8 @@ inline void write_file_atomically(const std::filesystem::path& target, std::stri
     tmp += ".tmp." + std::to_string(::getpid());
     {
         std::FILE* f = std::fopen(tmp.c_str(), "wb");
-        if (f == nullptr) throw std::runtime_error("cannot write '" + tmp.string() + "'");
+        if (f == nullptr)
+            throw std::runtime_error("cannot write '" + tmp.string() + "'");
         const bool ok = std::fwrite(content.data(), 1, content.size(), f) == content.size() &&
                         std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
         if (std::fclose(f) != 0 || !ok) {

@@ -22,18 +22,21 @@ namespace nascent::io {
 [[nodiscard]] inline std::string read_file(const std::filesystem::path& path) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) {
-        throw std::invalid_argument("cannot read '" + path.string() + "': " +
-                                    (std::filesystem::exists(path, ec) ? "not a regular file"
-                                                                       : "no such file"));
+        throw std::invalid_argument(
+            "cannot read '" + path.string() +
+            "': " + (std::filesystem::exists(path, ec) ? "not a regular file" : "no such file"));
     }
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
                                                          &std::fclose);
-    if (!file) throw std::invalid_argument("cannot open '" + path.string() + "'");
+    if (!file)
+        throw std::invalid_argument("cannot open '" + path.string() + "'");
     std::string content;
     char buffer[1 << 16];
     std::size_t n = 0;
-    while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) content.append(buffer, n);
-    if (std::ferror(file.get())) throw std::invalid_argument("error reading '" + path.string() + "'");
+    while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0)
+        content.append(buffer, n);
+    if (std::ferror(file.get()))
+        throw std::invalid_argument("error reading '" + path.string() + "'");
     return content;
 }
 
@@ -72,13 +75,15 @@ public:
     /// The position of a column; throws "file:1: missing column 'name'".
     [[nodiscard]] std::size_t column(std::string_view name) const {
         for (std::size_t i = 0; i < m_header.size(); ++i) {
-            if (m_header[i] == name) return i;
+            if (m_header[i] == name)
+                return i;
         }
         throw std::invalid_argument(m_path + ":1: missing column '" + std::string(name) + "'");
     }
     [[nodiscard]] std::optional<std::size_t> find_column(std::string_view name) const noexcept {
         for (std::size_t i = 0; i < m_header.size(); ++i) {
-            if (m_header[i] == name) return i;
+            if (m_header[i] == name)
+                return i;
         }
         return std::nullopt;
     }
@@ -99,7 +104,8 @@ public:
     /// "file:line: column 'c': malformed number 'v'".
     [[nodiscard]] std::optional<double> number(std::size_t row, std::size_t col) const {
         const auto text = field(row, col);
-        if (text.empty()) return std::nullopt;
+        if (text.empty())
+            return std::nullopt;
         double value = 0;
         const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
         if (ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(value)) {
@@ -112,7 +118,8 @@ public:
     /// A number that must be present: an empty field throws "... missing value".
     [[nodiscard]] double required_number(std::size_t row, std::size_t col) const {
         const auto value = number(row, col);
-        if (!value) throw error(row, "column '" + std::string(m_header[col]) + "': missing value");
+        if (!value)
+            throw error(row, "column '" + std::string(m_header[col]) + "': missing value");
         return *value;
     }
 
@@ -124,9 +131,9 @@ public:
         const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
         if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || value < lo ||
             value > hi) {
-            throw error(row, "column '" + std::string(m_header[col]) + "': expected an integer in [" +
-                                 std::to_string(lo) + ", " + std::to_string(hi) + "], got '" +
-                                 std::string(text) + "'");
+            throw error(row, "column '" + std::string(m_header[col]) +
+                                 "': expected an integer in [" + std::to_string(lo) + ", " +
+                                 std::to_string(hi) + "], got '" + std::string(text) + "'");
         }
         return value;
     }
@@ -143,9 +150,11 @@ private:
             auto line = rest.substr(0, nl);
             rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
             ++line_no;
-            if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+            if (!line.empty() && line.back() == '\r')
+                line.remove_suffix(1);
             if (line.empty()) {
-                if (rest.empty()) break; // the final newline
+                if (rest.empty())
+                    break; // the final newline
                 throw std::invalid_argument(m_path + ":" + std::to_string(line_no) +
                                             ": empty line");
             }
@@ -165,14 +174,16 @@ private:
             m_lines.push_back(line_no);
             ++m_rows;
         }
-        if (!have_header) throw std::invalid_argument(m_path + ": empty file, expected a header");
+        if (!have_header)
+            throw std::invalid_argument(m_path + ": empty file, expected a header");
     }
 
     static void split_fields(std::string_view line, std::vector<std::string_view>& out) {
         while (true) {
             const auto comma = line.find(',');
             out.push_back(line.substr(0, comma));
-            if (comma == std::string_view::npos) return;
+            if (comma == std::string_view::npos)
+                return;
             line.remove_prefix(comma + 1);
         }
     }

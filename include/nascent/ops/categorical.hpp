@@ -20,17 +20,21 @@ struct point_mutation {
         genotype_t<S> child = parent;
         const std::size_t n = space.positions();
         std::size_t mutable_positions = 0;
-        for (std::size_t i = 0; i < n; ++i) mutable_positions += space.choices(i) > 1 ? 1 : 0;
-        if (mutable_positions == 0) return child;
+        for (std::size_t i = 0; i < n; ++i)
+            mutable_positions += space.choices(i) > 1 ? 1 : 0;
+        if (mutable_positions == 0)
+            return child;
         auto k = uniform_index(gen, mutable_positions);
         std::size_t pos = 0;
         for (;; ++pos) {
-            if (space.choices(pos) > 1 && k-- == 0) break;
+            if (space.choices(pos) > 1 && k-- == 0)
+                break;
         }
         using value_type = std::remove_cvref_t<decltype(child[pos])>;
         const auto current = static_cast<std::uint64_t>(child[pos]);
         auto value = uniform_index(gen, space.choices(pos) - 1);
-        if (value >= current) ++value; // skip the current choice
+        if (value >= current)
+            ++value; // skip the current choice
         child[pos] = static_cast<value_type>(value);
         return child;
     }
@@ -45,8 +49,10 @@ struct uniform_crossover {
         const std::size_t n = space.positions();
         std::uint64_t bits = 0;
         for (std::size_t i = 0; i < n; ++i) {
-            if (i % 64 == 0) bits = gen();
-            if ((bits >> (i % 64)) & 1U) child[i] = b[i];
+            if (i % 64 == 0)
+                bits = gen();
+            if ((bits >> (i % 64)) & 1U)
+                child[i] = b[i];
         }
         return child;
     }
@@ -57,7 +63,8 @@ struct uniform_crossover {
 template <SearchSpace S, class F>
 void for_each_neighbour(const S& space, const genotype_t<S>& g, F&& f) {
     if constexpr (NeighbourhoodSpace<S>) {
-        for (const auto& n : space.neighbours(g)) f(n);
+        for (const auto& n : space.neighbours(g))
+            f(n);
     } else {
         static_assert(CategoricalSpace<S>,
                       "for_each_neighbour needs a NeighbourhoodSpace or a CategoricalSpace");
@@ -65,7 +72,8 @@ void for_each_neighbour(const S& space, const genotype_t<S>& g, F&& f) {
         for (std::size_t i = 0; i < n; ++i) {
             const auto current = static_cast<std::size_t>(g[i]);
             for (std::size_t v = 0; v < space.choices(i); ++v) {
-                if (v == current) continue;
+                if (v == current)
+                    continue;
                 genotype_t<S> neighbour = g;
                 neighbour[i] = static_cast<std::remove_cvref_t<decltype(neighbour[i])>>(v);
                 f(neighbour);

@@ -27,9 +27,9 @@ namespace nascent::ops {
 /// Calls the space's own `mutate(g, gen)`.
 struct space_mutation {
     template <SearchSpace S, RandomGenerator G>
-        requires requires(const S& s, const genotype_t<S>& g, G& gen) {
-            { s.mutate(g, gen) } -> std::same_as<genotype_t<S>>;
-        }
+    requires requires(const S& s, const genotype_t<S>& g, G& gen) {
+        { s.mutate(g, gen) } -> std::same_as<genotype_t<S>>;
+    }
     genotype_t<S> operator()(const S& space, const genotype_t<S>& parent, G& gen) const {
         return space.mutate(parent, gen);
     }
@@ -41,13 +41,17 @@ struct default_mutator {
     using type = point_mutation;
 };
 template <class S>
-    requires(!requires { typename S::mutator; }) &&
-            requires(const S& s, const genotype_t<S>& g, rng& gen) { s.mutate(g, gen); }
+requires(!requires { typename S::mutator; }) &&
+    requires(const S& s, const genotype_t<S>& g, rng& gen) {
+    s.mutate(g, gen);
+}
 struct default_mutator<S> {
     using type = space_mutation;
 };
 template <class S>
-    requires requires { typename S::mutator; }
+requires requires {
+    typename S::mutator;
+}
 struct default_mutator<S> {
     using type = typename S::mutator;
 };
@@ -56,7 +60,6 @@ struct default_mutator<S> {
 /// The mutation strategies use for S unless told otherwise.
 template <class S>
 using default_mutator_t = typename detail::default_mutator<std::remove_cvref_t<S>>::type;
-
 
 /// Takes a whole part from a random parent: the crossover of parts that have none.
 struct take_either {
@@ -72,8 +75,7 @@ struct product_mutation {
     std::tuple<Ms...> parts{};
 
     template <class... Ps, RandomGenerator G>
-        requires(sizeof...(Ps) == sizeof...(Ms))
-    typename space::product_space<Ps...>::genotype
+    requires(sizeof...(Ps) == sizeof...(Ms)) typename space::product_space<Ps...>::genotype
     operator()(const space::product_space<Ps...>& s,
                const typename space::product_space<Ps...>::genotype& parent, G& gen) const {
         auto child = parent;
@@ -84,7 +86,8 @@ struct product_mutation {
                             true)
                          : false) ||
              ...);
-        }(std::index_sequence_for<Ps...>{});
+        }
+        (std::index_sequence_for<Ps...>{});
         return child;
     }
 };
@@ -94,8 +97,7 @@ struct product_crossover {
     std::tuple<Cs...> parts{};
 
     template <class... Ps, RandomGenerator G>
-        requires(sizeof...(Ps) == sizeof...(Cs))
-    typename space::product_space<Ps...>::genotype
+    requires(sizeof...(Ps) == sizeof...(Cs)) typename space::product_space<Ps...>::genotype
     operator()(const space::product_space<Ps...>& s,
                const typename space::product_space<Ps...>::genotype& a,
                const typename space::product_space<Ps...>::genotype& b, G& gen) const {
@@ -104,7 +106,8 @@ struct product_crossover {
             ((std::get<I>(child) =
                   std::get<I>(parts)(s.template part<I>(), std::get<I>(a), std::get<I>(b), gen)),
              ...);
-        }(std::index_sequence_for<Ps...>{});
+        }
+        (std::index_sequence_for<Ps...>{});
         return child;
     }
 };
@@ -115,14 +118,14 @@ struct conditional_mutation {
     std::tuple<Ms...> branches{};
 
     template <class... Bs, RandomGenerator G>
-        requires(sizeof...(Bs) == sizeof...(Ms))
-    typename space::conditional_space<Bs...>::genotype
+    requires(sizeof...(Bs) == sizeof...(Ms)) typename space::conditional_space<Bs...>::genotype
     operator()(const space::conditional_space<Bs...>& s,
                const typename space::conditional_space<Bs...>::genotype& parent, G& gen) const {
         constexpr std::size_t n = sizeof...(Bs);
         if (uniform_real(gen) < switch_probability) {
             auto other = uniform_index(gen, n - 1);
-            if (other >= parent.index()) ++other;
+            if (other >= parent.index())
+                ++other;
             return s.sample_branch(other, gen);
         }
         typename space::conditional_space<Bs...>::genotype child = parent;

@@ -32,9 +32,12 @@ enum class insert_status : std::uint8_t {
 
 [[nodiscard]] constexpr std::string_view to_string(insert_status s) noexcept {
     switch (s) {
-    case insert_status::added: return "added";
-    case insert_status::dominated: return "dominated";
-    case insert_status::duplicate: return "duplicate";
+    case insert_status::added:
+        return "added";
+    case insert_status::dominated:
+        return "dominated";
+    case insert_status::duplicate:
+        return "duplicate";
     }
     return "unknown";
 }
@@ -68,13 +71,16 @@ public:
         for (std::size_t i = 0; i < view.size(); ++i) {
             const double* q = view.row(i).data();
             if (detail::weakly_dominates_raw(q, p, m)) {
-                if (!detail::equal_raw(q, p, m)) return insert_status::dominated;
-                if (!m_options.keep_duplicates) return insert_status::duplicate;
+                if (!detail::equal_raw(q, p, m))
+                    return insert_status::dominated;
+                if (!m_options.keep_duplicates)
+                    return insert_status::duplicate;
             } else if (detail::dominates_raw(p, q, m)) {
                 m_doomed.push_back(i);
             }
         }
-        if (!m_doomed.empty()) remove_doomed();
+        if (!m_doomed.empty())
+            remove_doomed();
         m_points.push_back(values);
         m_payloads.push_back(std::move(payload));
         return insert_status::added;
@@ -122,7 +128,8 @@ private:
                 ++next;
                 continue;
             }
-            if (out != i) m_payloads[out] = std::move(m_payloads[i]);
+            if (out != i)
+                m_payloads[out] = std::move(m_payloads[i]);
             ++out;
         }
         m_payloads.erase(m_payloads.begin() + static_cast<std::ptrdiff_t>(out), m_payloads.end());

@@ -28,7 +28,8 @@ struct constraint {
 [[nodiscard]] inline constraint parse_constraint(std::string_view text) {
     for (const std::string_view op : {"<=", ">="}) {
         const auto at = text.find(op);
-        if (at == std::string_view::npos || at == 0) continue;
+        if (at == std::string_view::npos || at == 0)
+            continue;
         const std::string number(text.substr(at + 2));
         std::size_t used = 0;
         double bound = 0;
@@ -38,19 +39,21 @@ struct constraint {
             used = 0;
         }
         if (used == 0 || used != number.size() || !std::isfinite(bound)) {
-            throw std::invalid_argument("invalid constraint '" + std::string(text) + "': '" + number + "' is not a number");
+            throw std::invalid_argument("invalid constraint '" + std::string(text) + "': '" +
+                                        number + "' is not a number");
         }
         constraint c{std::string(text.substr(0, at))};
         (op == "<=" ? c.max : c.min) = bound;
         return c;
     }
-    throw std::invalid_argument("invalid constraint '" + std::string(text) + "': expected METRIC<=VALUE or METRIC>=VALUE");
+    throw std::invalid_argument("invalid constraint '" + std::string(text) +
+                                "': expected METRIC<=VALUE or METRIC>=VALUE");
 }
 
 /// An evaluation seen through objectives and constraints.
 struct scored {
     std::vector<double> values; ///< objective values in their own directions (empty if unusable)
-    double violation = 0;       ///< 0 when feasible; +inf when the evaluation failed or lacks a metric
+    double violation = 0; ///< 0 when feasible; +inf when the evaluation failed or lacks a metric
     [[nodiscard]] bool feasible() const noexcept { return violation == 0; }
 };
 
@@ -77,8 +80,10 @@ struct scored {
             s.violation = std::numeric_limits<double>::infinity();
             return s;
         }
-        if (*v > c.max) s.violation += *v - c.max;
-        if (*v < c.min) s.violation += c.min - *v;
+        if (*v > c.max)
+            s.violation += *v - c.max;
+        if (*v < c.min)
+            s.violation += c.min - *v;
     }
     return s;
 }

@@ -44,21 +44,23 @@ namespace nascent::pareto {
         const auto x = points.row(front[a]);
         const auto y = points.row(front[b]);
         for (std::size_t j = 0; j < m; ++j) {
-            if (x[j] != y[j]) return x[j] < y[j];
+            if (x[j] != y[j])
+                return x[j] < y[j];
         }
         return front[a] < front[b];
     });
     std::vector<std::size_t> unique;
     unique.reserve(n);
     for (std::size_t t = 0; t < n; ++t) {
-        if (t > 0 && std::ranges::equal(points.row(front[order[t]]),
-                                        points.row(front[order[t - 1]]))) {
+        if (t > 0 &&
+            std::ranges::equal(points.row(front[order[t]]), points.row(front[order[t - 1]]))) {
             continue;
         }
         unique.push_back(order[t]);
     }
     if (unique.size() <= 2) {
-        for (const std::size_t u : unique) distance[u] = inf;
+        for (const std::size_t u : unique)
+            distance[u] = inf;
         return distance;
     }
 
@@ -72,10 +74,10 @@ namespace nascent::pareto {
         distance[unique.front()] = inf;
         distance[unique.back()] = inf;
         const double range = points(front[unique.back()], j) - points(front[unique.front()], j);
-        if (!(range > 0.0) || !std::isfinite(range)) continue;
+        if (!(range > 0.0) || !std::isfinite(range))
+            continue;
         for (std::size_t t = 1; t + 1 < unique.size(); ++t) {
-            const double gap =
-                points(front[unique[t + 1]], j) - points(front[unique[t - 1]], j);
+            const double gap = points(front[unique[t + 1]], j) - points(front[unique[t - 1]], j);
             distance[unique[t]] += gap / range;
         }
     }
@@ -94,7 +96,8 @@ namespace nascent::pareto {
     for (std::size_t k = 0; k < sorted.count(); ++k) {
         const auto front = sorted[k];
         const auto d = crowding_distance(points, front);
-        for (std::size_t t = 0; t < front.size(); ++t) distance[front[t]] = d[t];
+        for (std::size_t t = 0; t < front.size(); ++t)
+            distance[front[t]] = d[t];
     }
     return distance;
 }
@@ -112,8 +115,8 @@ struct survivors {
 /// measured among those kept. Throws if k exceeds the number of points.
 [[nodiscard]] inline survivors nsga2_survivors(matrix_view points, std::size_t k) {
     if (k > points.size()) {
-        detail::fail("cannot select " + std::to_string(k) + " of " +
-                     std::to_string(points.size()) + " points");
+        detail::fail("cannot select " + std::to_string(k) + " of " + std::to_string(points.size()) +
+                     " points");
     }
     const auto sorted = non_dominated_sort(points);
     struct pick {
@@ -127,21 +130,24 @@ struct survivors {
         const auto front = sorted[f];
         const auto distance = crowding_distance(points, front);
         if (picks.size() + front.size() <= k) {
-            for (std::size_t t = 0; t < front.size(); ++t) picks.push_back({front[t], f, distance[t]});
+            for (std::size_t t = 0; t < front.size(); ++t)
+                picks.push_back({front[t], f, distance[t]});
             continue;
         }
         std::vector<std::size_t> order(front.size());
         std::iota(order.begin(), order.end(), std::size_t{0});
-        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-            return distance[a] > distance[b];
-        });
+        std::stable_sort(order.begin(), order.end(),
+                         [&](std::size_t a, std::size_t b) { return distance[a] > distance[b]; });
         std::vector<std::size_t> kept;
-        for (std::size_t t = 0; picks.size() + kept.size() < k; ++t) kept.push_back(front[order[t]]);
+        for (std::size_t t = 0; picks.size() + kept.size() < k; ++t)
+            kept.push_back(front[order[t]]);
         std::sort(kept.begin(), kept.end());
         const auto kept_distance = crowding_distance(points, kept);
-        for (std::size_t t = 0; t < kept.size(); ++t) picks.push_back({kept[t], f, kept_distance[t]});
+        for (std::size_t t = 0; t < kept.size(); ++t)
+            picks.push_back({kept[t], f, kept_distance[t]});
     }
-    std::sort(picks.begin(), picks.end(), [](const pick& a, const pick& b) { return a.index < b.index; });
+    std::sort(picks.begin(), picks.end(),
+              [](const pick& a, const pick& b) { return a.index < b.index; });
     survivors out;
     for (const auto& p : picks) {
         out.indices.push_back(p.index);

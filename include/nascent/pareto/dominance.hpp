@@ -27,17 +27,22 @@ enum class relation : std::uint8_t {
 
 [[nodiscard]] constexpr std::string_view to_string(relation r) noexcept {
     switch (r) {
-    case relation::equal: return "equal";
-    case relation::dominates: return "dominates";
-    case relation::dominated: return "dominated";
-    case relation::incomparable: return "incomparable";
+    case relation::equal:
+        return "equal";
+    case relation::dominates:
+        return "dominates";
+    case relation::dominated:
+        return "dominated";
+    case relation::incomparable:
+        return "incomparable";
     }
     return "unknown";
 }
 
 namespace detail {
 inline void check_pair(std::span<const double> a, std::span<const double> b) {
-    if (a.empty()) fail("empty objective list (0 objectives)");
+    if (a.empty())
+        fail("empty objective list (0 objectives)");
     check_dims("point b", b.size(), a.size());
     check_not_nan("point a", a);
     check_not_nan("point b", b);
@@ -56,7 +61,8 @@ template <class Sign>
         a_better |= x < y;
         b_better |= y < x;
     }
-    if (a_better) return b_better ? relation::incomparable : relation::dominates;
+    if (a_better)
+        return b_better ? relation::incomparable : relation::dominates;
     return b_better ? relation::dominated : relation::equal;
 }
 
@@ -64,21 +70,24 @@ template <class Sign>
 [[nodiscard]] inline bool weakly_dominates_raw(const double* a, const double* b,
                                                std::size_t m) noexcept {
     for (std::size_t j = 0; j < m; ++j) {
-        if (a[j] > b[j]) return false;
+        if (a[j] > b[j])
+            return false;
     }
     return true;
 }
 [[nodiscard]] inline bool dominates_raw(const double* a, const double* b, std::size_t m) noexcept {
     bool better = false;
     for (std::size_t j = 0; j < m; ++j) {
-        if (a[j] > b[j]) return false;
+        if (a[j] > b[j])
+            return false;
         better |= a[j] < b[j];
     }
     return better;
 }
 [[nodiscard]] inline bool equal_raw(const double* a, const double* b, std::size_t m) noexcept {
     for (std::size_t j = 0; j < m; ++j) {
-        if (a[j] != b[j]) return false;
+        if (a[j] != b[j])
+            return false;
     }
     return true;
 }
@@ -96,9 +105,8 @@ template <class Sign>
     detail::check_pair(a, b);
     detail::check_dims("point a", a.size(), objs.size());
     const auto senses = objs.senses();
-    return detail::compare_signed(a, b, [senses](std::size_t j) {
-        return senses[j] == direction::maximise ? -1.0 : 1.0;
-    });
+    return detail::compare_signed(
+        a, b, [senses](std::size_t j) { return senses[j] == direction::maximise ? -1.0 : 1.0; });
 }
 
 /// a is at least as good as b in every objective (minimised values).
@@ -123,11 +131,11 @@ template <class Sign>
 }
 
 /// a is better than b in every objective (minimised values).
-[[nodiscard]] inline bool strictly_dominates(std::span<const double> a,
-                                             std::span<const double> b) {
+[[nodiscard]] inline bool strictly_dominates(std::span<const double> a, std::span<const double> b) {
     detail::check_pair(a, b);
     for (std::size_t j = 0; j < a.size(); ++j) {
-        if (!(a[j] < b[j])) return false;
+        if (!(a[j] < b[j]))
+            return false;
     }
     return true;
 }
@@ -136,7 +144,8 @@ template <class Sign>
     detail::check_pair(a, b);
     detail::check_dims("point a", a.size(), objs.size());
     for (std::size_t j = 0; j < a.size(); ++j) {
-        if (!(objs.minimised(j, a[j]) < objs.minimised(j, b[j]))) return false;
+        if (!(objs.minimised(j, a[j]) < objs.minimised(j, b[j])))
+            return false;
     }
     return true;
 }

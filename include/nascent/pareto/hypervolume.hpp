@@ -62,8 +62,10 @@ inline void check_reference(std::span<const double> reference, std::size_t dims)
     for (std::size_t i = 0; i < points.size(); ++i) {
         const auto p = points.row(i);
         bool in = true;
-        for (std::size_t j = 0; j < m; ++j) in = in && p[j] < ref[j];
-        if (!in) continue;
+        for (std::size_t j = 0; j < m; ++j)
+            in = in && p[j] < ref[j];
+        if (!in)
+            continue;
         for (std::size_t j = 0; j < m; ++j) {
             if (std::isinf(p[j])) {
                 fail(point_name(i) + " is -infinity in objective " + std::to_string(j) +
@@ -71,25 +73,29 @@ inline void check_reference(std::span<const double> reference, std::size_t dims)
             }
         }
         out.insert(out.end(), p.begin(), p.end());
-        if (index != nullptr) index->push_back(i);
+        if (index != nullptr)
+            index->push_back(i);
     }
     return out;
 }
 
 [[nodiscard]] inline double box_volume(const double* p, const double* ref, std::size_t m) noexcept {
     double v = 1.0;
-    for (std::size_t j = 0; j < m; ++j) v *= ref[j] - p[j];
+    for (std::size_t j = 0; j < m; ++j)
+        v *= ref[j] - p[j];
     return v;
 }
 
 [[nodiscard]] inline double hv1(std::span<const double> pts, const double* ref) noexcept {
-    if (pts.empty()) return 0.0;
+    if (pts.empty())
+        return 0.0;
     return ref[0] - *std::min_element(pts.begin(), pts.end());
 }
 
 [[nodiscard]] inline double hv2(std::span<const double> pts, const double* ref) {
     std::vector<std::array<double, 2>> rows(pts.size() / 2);
-    for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = {pts[2 * i], pts[2 * i + 1]};
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        rows[i] = {pts[2 * i], pts[2 * i + 1]};
     std::sort(rows.begin(), rows.end());
     double volume = 0.0;
     double floor = ref[1]; // the lowest second objective seen so far
@@ -114,7 +120,8 @@ public:
         double height = m_ry;
         if (next != m_steps.begin()) {
             height = std::prev(next)->second;
-            if (height <= y) return; // weakly dominated: adds nothing
+            if (height <= y)
+                return; // weakly dominated: adds nothing
         }
         auto it = m_steps.lower_bound(x);
         double left = x;
@@ -142,8 +149,7 @@ private:
     for (std::size_t i = 0; i < rows.size(); ++i) {
         rows[i] = {pts[3 * i], pts[3 * i + 1], pts[3 * i + 2]};
     }
-    std::sort(rows.begin(), rows.end(),
-              [](const auto& a, const auto& b) { return a[2] < b[2]; });
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a[2] < b[2]; });
     area_staircase steps(ref[0], ref[1]);
     double volume = 0.0;
     for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -174,13 +180,17 @@ public:
     /// Volume of the flat rows `pts` (all strictly inside the box) in the first m objectives.
     [[nodiscard]] double operator()(const std::vector<double>& pts, std::size_t m) const {
         const std::size_t n = pts.size() / m;
-        if (n == 0) return 0.0;
+        if (n == 0)
+            return 0.0;
         if (m <= m_sweep_dims) {
-            if (m == 1) return hv1(pts, m_ref);
-            if (m == 2) return hv2(pts, m_ref);
+            if (m == 1)
+                return hv1(pts, m_ref);
+            if (m == 2)
+                return hv2(pts, m_ref);
             return hv3(pts, m_ref);
         }
-        if (n == 1) return box_volume(pts.data(), m_ref, m);
+        if (n == 1)
+            return box_volume(pts.data(), m_ref, m);
 
         std::vector<std::size_t> order(n);
         std::iota(order.begin(), order.end(), std::size_t{0});
@@ -201,7 +211,8 @@ public:
             limited.clear();
             for (std::size_t t = i + 1; t < n; ++t) {
                 const double* q = sorted.data() + t * m;
-                for (std::size_t j = 0; j < k; ++j) limited.push_back(std::max(p[j], q[j]));
+                for (std::size_t j = 0; j < k; ++j)
+                    limited.push_back(std::max(p[j], q[j]));
             }
             const double inclusive = box_volume(p, m_ref, k);
             const double covered = limited.empty() ? 0.0 : (*this)(reduced(limited, k), k);
@@ -236,8 +247,7 @@ private:
 
 /// Hypervolume of a point set; the reference point is given in the objectives' own directions
 /// (e.g. the worst acceptable accuracy and the largest acceptable latency).
-[[nodiscard]] inline double hypervolume(const point_set& points,
-                                        std::span<const double> reference,
+[[nodiscard]] inline double hypervolume(const point_set& points, std::span<const double> reference,
                                         hypervolume_options options = {}) {
     detail::check_dims("the reference point", reference.size(), points.dims());
     detail::check_not_nan("the reference point", reference);
@@ -286,8 +296,10 @@ hypervolume_contributions(matrix_view points, std::span<const double> reference,
         std::size_t at = 0; // position of the current front row in `all`
         std::vector<double> inside_r;
         for (std::size_t t = 0; t < front.size(); ++t) {
-            while (!same(all[at], front[t])) ++at;
-            if (has_copy(t)) continue;
+            while (!same(all[at], front[t]))
+                ++at;
+            if (has_copy(t))
+                continue;
             const std::size_t u = front[t];
             const double right = t + 1 < front.size() ? view(front[t + 1], 0) : ref[0];
             const double above = t > 0 ? view(front[t - 1], 1) : ref[1];
@@ -299,21 +311,24 @@ hypervolume_contributions(matrix_view points, std::span<const double> reference,
                 }
             }
             const std::array<double, 2> corner{right, above};
-            contribution[index[u]] = (right - view(u, 0)) * (above - view(u, 1)) -
-                                     detail::hv2(inside_r, corner.data());
+            contribution[index[u]] =
+                (right - view(u, 0)) * (above - view(u, 1)) - detail::hv2(inside_r, corner.data());
         }
         return contribution;
     }
     std::vector<double> limited;
     std::vector<double> strictly;
     for (std::size_t t = 0; t < front.size(); ++t) {
-        if (has_copy(t)) continue;
+        if (has_copy(t))
+            continue;
         const std::size_t u = front[t];
         const auto p = view.row(u);
         limited.clear();
         for (std::size_t v = 0; v < view.size(); ++v) {
-            if (v == u) continue;
-            for (std::size_t j = 0; j < m; ++j) limited.push_back(std::max(p[j], view(v, j)));
+            if (v == u)
+                continue;
+            for (std::size_t j = 0; j < m; ++j)
+                limited.push_back(std::max(p[j], view(v, j)));
         }
         // Limited rows on an upper face of the box add nothing; drop them (the algorithms
         // expect rows strictly inside).
@@ -321,8 +336,10 @@ hypervolume_contributions(matrix_view points, std::span<const double> reference,
         for (std::size_t r = 0; r < limited.size() / m; ++r) {
             const auto row = std::span(limited).subspan(r * m, m);
             bool in = true;
-            for (std::size_t j = 0; j < m; ++j) in = in && row[j] < ref[j];
-            if (in) strictly.insert(strictly.end(), row.begin(), row.end());
+            for (std::size_t j = 0; j < m; ++j)
+                in = in && row[j] < ref[j];
+            if (in)
+                strictly.insert(strictly.end(), row.begin(), row.end());
         }
         const double covered = detail::hypervolume_inside(strictly, m, ref, options.algorithm);
         contribution[index[u]] = detail::box_volume(p.data(), ref, m) - covered;

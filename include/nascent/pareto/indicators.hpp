@@ -34,7 +34,8 @@ namespace detail {
 
 inline void check_indicator_sets(matrix_view found, matrix_view front) {
     check_dims("the found set", found.dims(), front.dims());
-    if (front.empty()) fail("empty reference front");
+    if (front.empty())
+        fail("empty reference front");
 }
 
 inline void check_same_objectives(const point_set& found, const point_set& front) {
@@ -51,7 +52,8 @@ inline void check_same_objectives(const point_set& found, const point_set& front
 // 1 / range of each objective over the front (1 where not normalising or the range is 0).
 [[nodiscard]] inline std::vector<double> inverse_scales(matrix_view front, bool normalise) {
     std::vector<double> inv(front.dims(), 1.0);
-    if (!normalise) return inv;
+    if (!normalise)
+        return inv;
     for (std::size_t j = 0; j < front.dims(); ++j) {
         double lo = front(0, j);
         double hi = lo;
@@ -60,7 +62,8 @@ inline void check_same_objectives(const point_set& found, const point_set& front
             hi = std::max(hi, front(i, j));
         }
         const double range = hi - lo;
-        if (range > 0.0 && std::isfinite(range)) inv[j] = 1.0 / range;
+        if (range > 0.0 && std::isfinite(range))
+            inv[j] = 1.0 / range;
     }
     return inv;
 }
@@ -71,7 +74,8 @@ inline void check_same_objectives(const point_set& found, const point_set& front
 [[nodiscard]] inline double mean_min_distance(matrix_view from, matrix_view to,
                                               std::span<const double> inv, bool plus,
                                               bool from_is_a) {
-    if (to.empty()) return std::numeric_limits<double>::infinity();
+    if (to.empty())
+        return std::numeric_limits<double>::infinity();
     const std::size_t m = from.dims();
     double sum = 0.0;
     for (std::size_t i = 0; i < from.size(); ++i) {
@@ -82,7 +86,8 @@ inline void check_same_objectives(const point_set& found, const point_set& front
             double d2 = 0.0;
             for (std::size_t j = 0; j < m && d2 < best; ++j) {
                 double d = (from_is_a ? p[j] - q[j] : q[j] - p[j]) * inv[j];
-                if (plus) d = std::max(d, 0.0);
+                if (plus)
+                    d = std::max(d, 0.0);
                 d2 += d * d;
             }
             best = std::min(best, d2);
@@ -98,7 +103,8 @@ inline void check_same_objectives(const point_set& found, const point_set& front
 [[nodiscard]] inline double gd(matrix_view found, matrix_view front,
                                indicator_options options = {}) {
     detail::check_indicator_sets(found, front);
-    if (found.empty()) return std::numeric_limits<double>::infinity();
+    if (found.empty())
+        return std::numeric_limits<double>::infinity();
     const auto inv = detail::inverse_scales(front, options.normalise);
     return detail::mean_min_distance(found, front, inv, false, true);
 }
@@ -107,7 +113,8 @@ inline void check_same_objectives(const point_set& found, const point_set& front
 [[nodiscard]] inline double gd_plus(matrix_view found, matrix_view front,
                                     indicator_options options = {}) {
     detail::check_indicator_sets(found, front);
-    if (found.empty()) return std::numeric_limits<double>::infinity();
+    if (found.empty())
+        return std::numeric_limits<double>::infinity();
     const auto inv = detail::inverse_scales(front, options.normalise);
     return detail::mean_min_distance(found, front, inv, true, true);
 }

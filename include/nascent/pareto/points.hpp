@@ -71,7 +71,9 @@ void check_not_nan(const Name& what, std::span<const double> values) {
 }
 
 /// "point 3": the name of row `i` in error messages.
-inline std::string point_name(std::size_t i) { return "point " + std::to_string(i); }
+inline std::string point_name(std::size_t i) {
+    return "point " + std::to_string(i);
+}
 
 /// The name of row `i`, made only when a message needs it.
 inline auto point_named(std::size_t i) {
@@ -89,11 +91,13 @@ public:
     objectives(std::initializer_list<objective> list) : objectives(std::vector<objective>(list)) {}
 
     explicit objectives(std::vector<direction> senses) : m_senses(std::move(senses)) {
-        if (m_senses.empty()) detail::fail("empty objective list");
+        if (m_senses.empty())
+            detail::fail("empty objective list");
     }
 
     explicit objectives(std::vector<objective> list) {
-        if (list.empty()) detail::fail("empty objective list");
+        if (list.empty())
+            detail::fail("empty objective list");
         const bool named = !list.front().name.empty();
         for (std::size_t j = 0; j < list.size(); ++j) {
             if (list[j].name.empty() == named) {
@@ -111,7 +115,8 @@ public:
         m_senses.reserve(list.size());
         for (auto& o : list) {
             m_senses.push_back(o.sense);
-            if (named) m_names.push_back(std::move(o.name));
+            if (named)
+                m_names.push_back(std::move(o.name));
         }
     }
 
@@ -122,21 +127,24 @@ public:
 
     [[nodiscard]] std::size_t size() const noexcept { return m_senses.size(); }
     [[nodiscard]] direction sense(std::size_t j) const {
-        if (j >= size()) detail::fail("objective " + std::to_string(j) + " out of range");
+        if (j >= size())
+            detail::fail("objective " + std::to_string(j) + " out of range");
         return m_senses[j];
     }
     [[nodiscard]] std::span<const direction> senses() const noexcept { return m_senses; }
     [[nodiscard]] bool named() const noexcept { return !m_names.empty(); }
     /// The name of objective j ("" when the objectives are unnamed).
     [[nodiscard]] std::string_view name(std::size_t j) const {
-        if (j >= size()) detail::fail("objective " + std::to_string(j) + " out of range");
+        if (j >= size())
+            detail::fail("objective " + std::to_string(j) + " out of range");
         return named() ? std::string_view(m_names[j]) : std::string_view{};
     }
 
     /// Index of the objective called `name`; throws if there is none.
     [[nodiscard]] std::size_t index_of(std::string_view name) const {
         for (std::size_t j = 0; j < m_names.size(); ++j) {
-            if (m_names[j] == name) return j;
+            if (m_names[j] == name)
+                return j;
         }
         detail::fail("no objective named '" + std::string(name) + "'");
     }
@@ -168,11 +176,13 @@ public:
     /// The named objectives' values from an evaluation's metrics (in their own directions).
     /// Throws if the objectives are unnamed or a metric is missing.
     [[nodiscard]] std::vector<double> values_of(const nascent::metrics& m) const {
-        if (!named()) detail::fail("objectives have no names to read metrics by");
+        if (!named())
+            detail::fail("objectives have no names to read metrics by");
         std::vector<double> out(size());
         for (std::size_t j = 0; j < size(); ++j) {
             const auto v = m.get(m_names[j]);
-            if (!v) detail::fail("metric '" + m_names[j] + "' is missing from the evaluation");
+            if (!v)
+                detail::fail("metric '" + m_names[j] + "' is missing from the evaluation");
             out[j] = *v;
         }
         return out;
@@ -193,7 +203,8 @@ class matrix_view {
 public:
     /// `values` holds n rows of `dims` minimised values each.
     matrix_view(std::span<const double> values, std::size_t dims) : m_values(values), m_dims(dims) {
-        if (dims == 0) detail::fail("empty objective list (0 objectives)");
+        if (dims == 0)
+            detail::fail("empty objective list (0 objectives)");
         if (values.size() % dims != 0) {
             detail::fail("mismatched dimensions: " + std::to_string(values.size()) +
                          " values do not form rows of " + std::to_string(dims) + " objectives");
@@ -276,7 +287,8 @@ public:
                 ++next;
                 continue;
             }
-            if (out != i) std::copy_n(m_values.begin() + i * m, m, m_values.begin() + out * m);
+            if (out != i)
+                std::copy_n(m_values.begin() + i * m, m, m_values.begin() + out * m);
             ++out;
         }
         if (next != indices.size()) {
@@ -305,7 +317,8 @@ public:
     /// Point i in the objectives' own directions.
     [[nodiscard]] std::vector<double> values(std::size_t i) const {
         std::vector<double> out(dims());
-        for (std::size_t j = 0; j < dims(); ++j) out[j] = value(i, j);
+        for (std::size_t j = 0; j < dims(); ++j)
+            out[j] = value(i, j);
         return out;
     }
     [[nodiscard]] matrix_view view() const noexcept {
@@ -332,7 +345,6 @@ private:
     std::vector<double> m_values; // row-major, minimised
 };
 
-inline matrix_view::matrix_view(const point_set& points) noexcept
-    : matrix_view(points.view()) {}
+inline matrix_view::matrix_view(const point_set& points) noexcept : matrix_view(points.view()) {}
 
 } // namespace nascent::pareto

@@ -21,9 +21,9 @@ namespace nascent::pareto {
 enum class scalarisation : std::uint8_t { weighted, chebyshev };
 
 struct scalarise_options {
-    std::vector<double> weights{};    ///< one per objective, >= 0, not all 0 (default: equal)
-    std::vector<double> ideal{};      ///< best value per objective (own directions)
-    std::vector<double> nadir{};      ///< worst value per objective
+    std::vector<double> weights{}; ///< one per objective, >= 0, not all 0 (default: equal)
+    std::vector<double> ideal{};   ///< best value per objective (own directions)
+    std::vector<double> nadir{};   ///< worst value per objective
     scalarisation method = scalarisation::chebyshev;
     std::vector<constraint> constraints{};
 };
@@ -38,11 +38,13 @@ public:
     scalarised_evaluator(E inner, objectives objs, scalarise_options options)
         : m_inner(std::move(inner)), m_objectives(std::move(objs)), m_options(std::move(options)) {
         const std::size_t m = m_objectives.size();
-        if (m_options.weights.empty()) m_options.weights.assign(m, 1.0 / static_cast<double>(m));
+        if (m_options.weights.empty())
+            m_options.weights.assign(m, 1.0 / static_cast<double>(m));
         auto check = [&](const std::vector<double>& v, const char* what) {
             if (v.size() != m) {
-                throw std::invalid_argument(std::string("scalarise: ") + what + " has " + std::to_string(v.size()) +
-                                            " values for " + std::to_string(m) + " objectives");
+                throw std::invalid_argument(std::string("scalarise: ") + what + " has " +
+                                            std::to_string(v.size()) + " values for " +
+                                            std::to_string(m) + " objectives");
             }
         };
         check(m_options.weights, "weights");
@@ -50,22 +52,27 @@ public:
         check(m_options.nadir, "nadir");
         double total = 0;
         for (std::size_t j = 0; j < m; ++j) {
-            if (!(m_options.weights[j] >= 0)) throw std::invalid_argument("scalarise: weight " + std::to_string(j) + " is negative");
+            if (!(m_options.weights[j] >= 0))
+                throw std::invalid_argument("scalarise: weight " + std::to_string(j) +
+                                            " is negative");
             total += m_options.weights[j];
             if (m_options.ideal[j] == m_options.nadir[j]) {
-                throw std::invalid_argument("scalarise: ideal and nadir of objective '" + std::string(m_objectives.name(j)) + "' are equal");
+                throw std::invalid_argument("scalarise: ideal and nadir of objective '" +
+                                            std::string(m_objectives.name(j)) + "' are equal");
             }
         }
-        if (!(total > 0)) throw std::invalid_argument("scalarise: all weights are zero");
-        m_floor = m_options.method == scalarisation::weighted ? 0.0 : -*std::ranges::max_element(m_options.weights);
+        if (!(total > 0))
+            throw std::invalid_argument("scalarise: all weights are zero");
+        m_floor = m_options.method == scalarisation::weighted
+                      ? 0.0
+                      : -*std::ranges::max_element(m_options.weights);
     }
 
     template <class G>
-    [[nodiscard]] evaluation evaluate(const G& g) const
-        requires Evaluator<E, G>
-    {
+    [[nodiscard]] evaluation evaluate(const G& g) const requires Evaluator<E, G> {
         evaluation e = m_inner.evaluate(g);
-        if (!e.ok()) return e;
+        if (!e.ok())
+            return e;
         const auto s = score(e, m_objectives, m_options.constraints);
         if (!s.feasible()) {
             // Below every feasible reward; more violation, lower reward. Still data, not failure.
@@ -75,7 +82,9 @@ public:
         double r = 0;
         double worst = 0;
         for (std::size_t j = 0; j < s.values.size(); ++j) {
-            const double f = std::clamp((s.values[j] - m_options.nadir[j]) / (m_options.ideal[j] - m_options.nadir[j]), 0.0, 1.0);
+            const double f = std::clamp((s.values[j] - m_options.nadir[j]) /
+                                            (m_options.ideal[j] - m_options.nadir[j]),
+                                        0.0, 1.0);
             r += m_options.weights[j] * f;
             worst = std::max(worst, m_options.weights[j] * (1.0 - f));
         }

@@ -50,16 +50,20 @@ public:
     /// The partition with front `ranks[i]` for point i; ranks must be 0..F-1 with none skipped.
     explicit fronts(std::vector<std::size_t> ranks) : m_rank(std::move(ranks)) {
         std::size_t count = 0;
-        for (const std::size_t r : m_rank) count = std::max(count, r + 1);
+        for (const std::size_t r : m_rank)
+            count = std::max(count, r + 1);
         m_offsets.assign(count + 1, 0);
-        for (const std::size_t r : m_rank) ++m_offsets[r + 1];
+        for (const std::size_t r : m_rank)
+            ++m_offsets[r + 1];
         for (std::size_t k = 0; k < count; ++k) {
-            if (m_offsets[k + 1] == 0) detail::fail("front " + std::to_string(k) + " is empty");
+            if (m_offsets[k + 1] == 0)
+                detail::fail("front " + std::to_string(k) + " is empty");
             m_offsets[k + 1] += m_offsets[k];
         }
         m_members.resize(m_rank.size());
         std::vector<std::size_t> next(m_offsets.begin(), m_offsets.end() - 1);
-        for (std::size_t i = 0; i < m_rank.size(); ++i) m_members[next[m_rank[i]]++] = i;
+        for (std::size_t i = 0; i < m_rank.size(); ++i)
+            m_members[next[m_rank[i]]++] = i;
     }
 
     /// Number of fronts.
@@ -98,12 +102,14 @@ template <std::size_t M>
 [[nodiscard]] std::vector<keyed_row<M>> lex_sorted(matrix_view points) {
     std::vector<keyed_row<M>> rows(points.size());
     for (std::size_t i = 0; i < rows.size(); ++i) {
-        for (std::size_t j = 0; j < M; ++j) rows[i].v[j] = points(i, j);
+        for (std::size_t j = 0; j < M; ++j)
+            rows[i].v[j] = points(i, j);
         rows[i].index = i;
     }
     std::sort(rows.begin(), rows.end(), [](const keyed_row<M>& a, const keyed_row<M>& b) {
         for (std::size_t j = 0; j + 1 < M; ++j) {
-            if (a.v[j] != b.v[j]) return a.v[j] < b.v[j];
+            if (a.v[j] != b.v[j])
+                return a.v[j] < b.v[j];
         }
         return a.v[M - 1] < b.v[M - 1];
     });
@@ -120,7 +126,8 @@ template <std::size_t M>
         const double* x = data + a * m;
         const double* y = data + b * m;
         for (std::size_t j = 0; j + 1 < m; ++j) {
-            if (x[j] != y[j]) return x[j] < y[j];
+            if (x[j] != y[j])
+                return x[j] < y[j];
         }
         return x[m - 1] < y[m - 1];
     });
@@ -132,7 +139,8 @@ template <std::size_t M, class Place>
 void for_each_run(const std::vector<keyed_row<M>>& rows, Place place) {
     for (std::size_t i = 0; i < rows.size();) {
         std::size_t j = i + 1;
-        while (j < rows.size() && rows[j].v == rows[i].v) ++j;
+        while (j < rows.size() && rows[j].v == rows[i].v)
+            ++j;
         place(i, j);
         i = j;
     }
@@ -144,13 +152,15 @@ class staircase {
 public:
     [[nodiscard]] bool weakly_dominates(double y, double z) const {
         auto it = m_steps.upper_bound(y);
-        if (it == m_steps.begin()) return false;
+        if (it == m_steps.begin())
+            return false;
         return std::prev(it)->second <= z;
     }
     /// Adds (y, z), which the staircase must not weakly dominate, dropping the pairs it dominates.
     void insert(double y, double z) {
         auto it = m_steps.lower_bound(y);
-        while (it != m_steps.end() && it->second >= z) it = m_steps.erase(it);
+        while (it != m_steps.end() && it->second >= z)
+            it = m_steps.erase(it);
         m_steps.emplace_hint(it, y, z);
     }
 
@@ -180,7 +190,8 @@ template <class Pred>
     std::vector<std::size_t> rank(rows.size());
     std::size_t front = 0;
     for_each_run(rows, [&](std::size_t first, std::size_t last) {
-        for (std::size_t t = first; t < last; ++t) rank[rows[t].index] = front;
+        for (std::size_t t = first; t < last; ++t)
+            rank[rows[t].index] = front;
         ++front;
     });
     return rank;
@@ -194,14 +205,15 @@ template <class Pred>
     std::vector<double> min_y;
     for_each_run(rows, [&](std::size_t first, std::size_t last) {
         const double y = rows[first].v[1];
-        const auto k = static_cast<std::size_t>(
-            std::upper_bound(min_y.begin(), min_y.end(), y) - min_y.begin());
+        const auto k = static_cast<std::size_t>(std::upper_bound(min_y.begin(), min_y.end(), y) -
+                                                min_y.begin());
         if (k == min_y.size()) {
             min_y.push_back(y);
         } else {
             min_y[k] = y;
         }
-        for (std::size_t t = first; t < last; ++t) rank[rows[t].index] = k;
+        for (std::size_t t = first; t < last; ++t)
+            rank[rows[t].index] = k;
     });
     return rank;
 }
@@ -215,9 +227,11 @@ template <class Pred>
         const double z = rows[first].v[2];
         const std::size_t k = first_free_front(
             steps.size(), [&](std::size_t f) { return steps[f].weakly_dominates(y, z); });
-        if (k == steps.size()) steps.emplace_back();
+        if (k == steps.size())
+            steps.emplace_back();
         steps[k].insert(y, z);
-        for (std::size_t t = first; t < last; ++t) rank[rows[t].index] = k;
+        for (std::size_t t = first; t < last; ++t)
+            rank[rows[t].index] = k;
     });
     return rank;
 }
@@ -231,18 +245,22 @@ template <class Pred>
     for (std::size_t i = 0; i < order.size();) {
         const double* p = data + order[i] * m;
         std::size_t j = i + 1;
-        while (j < order.size() && equal_raw(data + order[j] * m, p, m)) ++j;
+        while (j < order.size() && equal_raw(data + order[j] * m, p, m))
+            ++j;
         const std::size_t k = first_free_front(members.size(), [&](std::size_t f) {
             const auto& front = members[f];
             // Newest first: the latest members are closest to p in the sort order.
             for (auto it = front.rbegin(); it != front.rend(); ++it) {
-                if (weakly_dominates_raw(*it, p, m)) return true;
+                if (weakly_dominates_raw(*it, p, m))
+                    return true;
             }
             return false;
         });
-        if (k == members.size()) members.emplace_back();
+        if (k == members.size())
+            members.emplace_back();
         members[k].push_back(p);
-        for (std::size_t t = i; t < j; ++t) rank[order[t]] = k;
+        for (std::size_t t = i; t < j; ++t)
+            rank[order[t]] = k;
         i = j;
     }
     return rank;
@@ -252,7 +270,7 @@ template <class Pred>
     const std::size_t n = points.size();
     const std::size_t m = points.dims();
     const double* data = points.data();
-    std::vector<std::size_t> count(n, 0);             // how many points dominate i
+    std::vector<std::size_t> count(n, 0);               // how many points dominate i
     std::vector<std::vector<std::size_t>> dominated(n); // the points i dominates
     for (std::size_t a = 0; a < n; ++a) {
         for (std::size_t b = a + 1; b < n; ++b) {
@@ -268,14 +286,16 @@ template <class Pred>
     std::vector<std::size_t> rank(n, 0);
     std::vector<std::size_t> current;
     for (std::size_t i = 0; i < n; ++i) {
-        if (count[i] == 0) current.push_back(i);
+        if (count[i] == 0)
+            current.push_back(i);
     }
     for (std::size_t k = 0; !current.empty(); ++k) {
         std::vector<std::size_t> next;
         for (const std::size_t i : current) {
             rank[i] = k;
             for (const std::size_t d : dominated[i]) {
-                if (--count[d] == 0) next.push_back(d);
+                if (--count[d] == 0)
+                    next.push_back(d);
             }
         }
         current = std::move(next);
@@ -289,21 +309,28 @@ template <class Pred>
 [[nodiscard]] inline fronts non_dominated_sort(matrix_view points, sort_options options = {}) {
     const std::size_t m = points.dims();
     switch (options.algorithm) {
-    case sort_algorithm::deb: return fronts(detail::ranks_deb(points));
-    case sort_algorithm::ens: return fronts(detail::ranks_ens(points));
+    case sort_algorithm::deb:
+        return fronts(detail::ranks_deb(points));
+    case sort_algorithm::ens:
+        return fronts(detail::ranks_ens(points));
     case sort_algorithm::sweep:
         if (m > 3) {
             detail::fail("sort_algorithm::sweep handles 1 to 3 objectives, got " +
                          std::to_string(m));
         }
         break;
-    case sort_algorithm::automatic: break;
+    case sort_algorithm::automatic:
+        break;
     }
     switch (m) {
-    case 1: return fronts(detail::ranks_sweep_1(points));
-    case 2: return fronts(detail::ranks_sweep_2(points));
-    case 3: return fronts(detail::ranks_sweep_3(points));
-    default: return fronts(detail::ranks_ens(points));
+    case 1:
+        return fronts(detail::ranks_sweep_1(points));
+    case 2:
+        return fronts(detail::ranks_sweep_2(points));
+    case 3:
+        return fronts(detail::ranks_sweep_3(points));
+    default:
+        return fronts(detail::ranks_ens(points));
     }
 }
 
@@ -313,10 +340,13 @@ namespace detail {
 [[nodiscard]] inline std::vector<std::size_t> non_dominated(matrix_view points, bool distinct) {
     std::vector<std::size_t> kept;
     const std::size_t m = points.dims();
-    if (points.empty()) return kept;
+    if (points.empty())
+        return kept;
     const auto keep_run = [&](auto&& index_at, std::size_t first, std::size_t last) {
-        if (distinct) last = first + 1;
-        for (std::size_t t = first; t < last; ++t) kept.push_back(index_at(t));
+        if (distinct)
+            last = first + 1;
+        for (std::size_t t = first; t < last; ++t)
+            kept.push_back(index_at(t));
     };
     if (m == 1) {
         const auto rows = lex_sorted<1>(points);
@@ -331,7 +361,8 @@ namespace detail {
         bool any = false;
         for_each_run(rows, [&](std::size_t first, std::size_t last) {
             const double y = rows[first].v[1];
-            if (any && !(y < min_y)) return;
+            if (any && !(y < min_y))
+                return;
             any = true;
             min_y = y;
             keep_run([&](std::size_t t) { return rows[t].index; }, first, last);
@@ -342,7 +373,8 @@ namespace detail {
         for_each_run(rows, [&](std::size_t first, std::size_t last) {
             const double y = rows[first].v[1];
             const double z = rows[first].v[2];
-            if (steps.weakly_dominates(y, z)) return;
+            if (steps.weakly_dominates(y, z))
+                return;
             steps.insert(y, z);
             keep_run([&](std::size_t t) { return rows[t].index; }, first, last);
         });
@@ -353,7 +385,8 @@ namespace detail {
         for (std::size_t i = 0; i < order.size();) {
             const double* p = data + order[i] * m;
             std::size_t j = i + 1;
-            while (j < order.size() && equal_raw(data + order[j] * m, p, m)) ++j;
+            while (j < order.size() && equal_raw(data + order[j] * m, p, m))
+                ++j;
             const bool dominated = std::any_of(front.rbegin(), front.rend(), [&](const double* q) {
                 return weakly_dominates_raw(q, p, m);
             });

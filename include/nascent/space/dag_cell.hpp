@@ -40,18 +40,21 @@ concept OpSet = requires {
 namespace detail {
 template <OpSet Ops>
 [[nodiscard]] constexpr int zero_op() noexcept {
-    if constexpr (requires { Ops::zero; }) return Ops::zero;
+    if constexpr (requires { Ops::zero; })
+        return Ops::zero;
     return -1;
 }
 template <OpSet Ops>
 [[nodiscard]] constexpr int identity_op() noexcept {
-    if constexpr (requires { Ops::identity; }) return Ops::identity;
+    if constexpr (requires { Ops::identity; })
+        return Ops::identity;
     return -1;
 }
 template <OpSet Ops>
 [[nodiscard]] constexpr std::optional<std::uint8_t> op_index(std::string_view name) noexcept {
     for (std::size_t i = 0; i < Ops::names.size(); ++i) {
-        if (Ops::names[i] == name) return static_cast<std::uint8_t>(i);
+        if (Ops::names[i] == name)
+            return static_cast<std::uint8_t>(i);
     }
     return std::nullopt;
 }
@@ -59,17 +62,20 @@ template <OpSet Ops>
 [[nodiscard]] std::string op_list() {
     std::string s;
     for (std::size_t i = 0; i < Ops::names.size(); ++i) {
-        if (i > 0) s += ", ";
+        if (i > 0)
+            s += ", ";
         s += Ops::names[i];
     }
     return s;
 }
 /// Parses a decimal node number; nullopt unless the whole text is digits.
 [[nodiscard]] constexpr std::optional<std::size_t> parse_node(std::string_view text) noexcept {
-    if (text.empty() || text.size() > 3) return std::nullopt;
+    if (text.empty() || text.size() > 3)
+        return std::nullopt;
     std::size_t v = 0;
     for (char c : text) {
-        if (c < '0' || c > '9') return std::nullopt;
+        if (c < '0' || c > '9')
+            return std::nullopt;
         v = v * 10 + static_cast<std::size_t>(c - '0');
     }
     return v;
@@ -113,7 +119,9 @@ template <std::size_t E>
 struct edge_cell {
     std::array<std::uint8_t, E> ops{};
 
-    [[nodiscard]] constexpr std::uint8_t& operator[](std::size_t edge) noexcept { return ops[edge]; }
+    [[nodiscard]] constexpr std::uint8_t& operator[](std::size_t edge) noexcept {
+        return ops[edge];
+    }
     [[nodiscard]] constexpr const std::uint8_t& operator[](std::size_t edge) const noexcept {
         return ops[edge];
     }
@@ -150,28 +158,26 @@ public:
     // Dense numbering (base num_ops, edge 0 the lowest digit), while the count fits in 64 bits.
     static constexpr bool enumerable = [] {
         long double size = 1;
-        for (std::size_t e = 0; e < num_edges; ++e) size *= num_ops;
+        for (std::size_t e = 0; e < num_edges; ++e)
+            size *= num_ops;
         return size < 1.8e19L;
     }();
 
-    [[nodiscard]] static constexpr std::uint64_t size() noexcept
-        requires enumerable
-    {
+    [[nodiscard]] static constexpr std::uint64_t size() noexcept requires enumerable {
         std::uint64_t size = 1;
-        for (std::size_t e = 0; e < num_edges; ++e) size *= num_ops;
+        for (std::size_t e = 0; e < num_edges; ++e)
+            size *= num_ops;
         return size;
     }
-    [[nodiscard]] static constexpr std::uint64_t id(const genotype& c) noexcept
-        requires enumerable
-    {
+    [[nodiscard]] static constexpr std::uint64_t
+    id(const genotype& c) noexcept requires enumerable {
         std::uint64_t id = 0;
-        for (std::size_t e = num_edges; e-- > 0;) id = id * num_ops + c.ops[e];
+        for (std::size_t e = num_edges; e-- > 0;)
+            id = id * num_ops + c.ops[e];
         return id;
     }
     /// The cell of a dense id; ids >= size() are reduced modulo size().
-    [[nodiscard]] static constexpr genotype at(std::uint64_t id) noexcept
-        requires enumerable
-    {
+    [[nodiscard]] static constexpr genotype at(std::uint64_t id) noexcept requires enumerable {
         genotype c;
         for (std::size_t e = 0; e < num_edges; ++e) {
             c.ops[e] = static_cast<std::uint8_t>(id % num_ops);
@@ -186,7 +192,8 @@ public:
             return at(uniform_index(gen, size())); // one draw instead of one per edge
         } else {
             genotype c;
-            for (auto& op : c.ops) op = static_cast<std::uint8_t>(uniform_index(gen, num_ops));
+            for (auto& op : c.ops)
+                op = static_cast<std::uint8_t>(uniform_index(gen, num_ops));
             return c;
         }
     }
@@ -200,7 +207,8 @@ public:
             return id(c);
         } else {
             std::uint64_t h = 0;
-            for (auto op : c.ops) h = splitmix64(h ^ op);
+            for (auto op : c.ops)
+                h = splitmix64(h ^ op);
             return h;
         }
     }
@@ -212,7 +220,8 @@ public:
         std::size_t k = 0;
         for (std::size_t e = 0; e < num_edges; ++e) {
             for (std::uint8_t o = 0; o < num_ops; ++o) {
-                if (o == c.ops[e]) continue;
+                if (o == c.ops[e])
+                    continue;
                 out[k] = c;
                 out[k].ops[e] = o;
                 ++k;
@@ -237,12 +246,14 @@ public:
         s.reserve(num_edges * 16);
         for (std::size_t e = 0; e < num_edges; ++e) {
             const auto [from, to] = edge_nodes[e];
-            if (e > 0 && from == 0) s += '+';
+            if (e > 0 && from == 0)
+                s += '+';
             s += '|';
             s += Ops::names[c.ops[e]];
             s += '~';
             s += std::to_string(from);
-            if (from + 1 == to) s += '|';
+            if (from + 1 == to)
+                s += '|';
         }
         return s;
     }
@@ -250,7 +261,8 @@ public:
     /// Parses the string form strictly; throws std::invalid_argument naming the text and fault.
     [[nodiscard]] static genotype parse(std::string_view text) {
         auto fail = [&](const std::string& what) -> std::invalid_argument {
-            return std::invalid_argument("invalid arch string '" + std::string(text) + "': " + what);
+            return std::invalid_argument("invalid arch string '" + std::string(text) +
+                                         "': " + what);
         };
         genotype c;
         std::size_t pos = 0;
@@ -275,8 +287,8 @@ public:
                 const auto name = item.substr(0, tilde);
                 const auto op = detail::op_index<Ops>(name);
                 if (!op) {
-                    throw fail("unknown op '" + std::string(name) + "' (valid: " +
-                               detail::op_list<Ops>() + ")");
+                    throw fail("unknown op '" + std::string(name) +
+                               "' (valid: " + detail::op_list<Ops>() + ")");
                 }
                 if (detail::parse_node(item.substr(tilde + 1)) != from) {
                     throw fail("entry '" + std::string(item) + "' of node " + std::to_string(to) +
@@ -318,7 +330,8 @@ public:
             std::ranges::sort(terms);
             std::string joined;
             for (std::size_t i = 0; i < terms.size(); ++i) {
-                if (i > 0) joined += '+';
+                if (i > 0)
+                    joined += '+';
                 joined += terms[i];
             }
             node[to] = std::move(joined);
@@ -358,7 +371,8 @@ public:
         long double total = 1;
         for (std::size_t n = 0; n < M; ++n) {
             total *= binomial(I + n, K);
-            for (std::size_t k = 0; k < K; ++k) total *= num_ops;
+            for (std::size_t k = 0; k < K; ++k)
+                total *= num_ops;
         }
         return total;
     }
@@ -369,7 +383,8 @@ public:
         for (std::size_t n = 0; n < M; ++n) {
             // K distinct inputs among the I + n earlier nodes (partial Fisher-Yates).
             std::array<std::uint8_t, I + M> pool{};
-            for (std::size_t i = 0; i < I + n; ++i) pool[i] = static_cast<std::uint8_t>(i);
+            for (std::size_t i = 0; i < I + n; ++i)
+                pool[i] = static_cast<std::uint8_t>(i);
             for (std::size_t k = 0; k < K; ++k) {
                 const auto j = k + uniform_index(gen, I + n - k);
                 std::swap(pool[k], pool[j]);
@@ -384,8 +399,10 @@ public:
         for (std::size_t n = 0; n < M; ++n) {
             for (std::size_t k = 0; k < K; ++k) {
                 const auto& s = c.nodes[n][k];
-                if (s.input >= I + n || s.op >= num_ops) return false;
-                if (k > 0 && c.nodes[n][k - 1].input >= s.input) return false; // sorted, distinct
+                if (s.input >= I + n || s.op >= num_ops)
+                    return false;
+                if (k > 0 && c.nodes[n][k - 1].input >= s.input)
+                    return false; // sorted, distinct
             }
         }
         return true;
@@ -394,7 +411,8 @@ public:
     [[nodiscard]] static constexpr std::uint64_t hash(const genotype& c) noexcept {
         std::uint64_t h = 0x243f6a8885a308d3ULL;
         for (const auto& node : c.nodes) {
-            for (const auto& s : node) h = splitmix64(h ^ (std::uint64_t{s.input} << 8U | s.op));
+            for (const auto& s : node)
+                h = splitmix64(h ^ (std::uint64_t{s.input} << 8U | s.op));
         }
         return h;
     }
@@ -405,13 +423,15 @@ public:
         for (std::size_t n = 0; n < M; ++n) {
             for (std::size_t k = 0; k < K; ++k) {
                 for (std::uint8_t op = 0; op < num_ops; ++op) {
-                    if (op == c.nodes[n][k].op) continue;
+                    if (op == c.nodes[n][k].op)
+                        continue;
                     genotype g = c;
                     g.nodes[n][k].op = op;
                     out.push_back(g);
                 }
                 for (std::uint8_t in = 0; in < I + n; ++in) {
-                    if (reads(c.nodes[n], in)) continue;
+                    if (reads(c.nodes[n], in))
+                        continue;
                     genotype g = c;
                     g.nodes[n][k].input = in;
                     normalise(g.nodes[n]);
@@ -439,7 +459,8 @@ public:
         }
         pick -= num_ops - 1;
         for (std::uint8_t in = 0;; ++in) {
-            if (reads(c.nodes[n], in)) continue;
+            if (reads(c.nodes[n], in))
+                continue;
             if (pick-- == 0) {
                 s.input = in;
                 break;
@@ -467,7 +488,8 @@ public:
         std::string s;
         for (std::size_t n = 0; n < M; ++n) {
             for (std::size_t k = 0; k < K; ++k) {
-                if (n + k > 0) s += '|';
+                if (n + k > 0)
+                    s += '|';
                 s += Ops::names[c.nodes[n][k].op];
                 s += '~';
                 s += std::to_string(c.nodes[n][k].input);
@@ -479,14 +501,17 @@ public:
     /// Parses `op~input|...`; slots of a node may come in any order (they are sorted).
     [[nodiscard]] static genotype parse(std::string_view text) {
         auto fail = [&](const std::string& what) -> std::invalid_argument {
-            return std::invalid_argument("invalid cell string '" + std::string(text) + "': " + what);
+            return std::invalid_argument("invalid cell string '" + std::string(text) +
+                                         "': " + what);
         };
         genotype c;
         std::size_t pos = 0;
         for (std::size_t n = 0; n < M; ++n) {
             for (std::size_t k = 0; k < K; ++k) {
                 if (n + k > 0) {
-                    if (pos >= text.size() || text[pos] != '|') throw fail("expected " + std::to_string(M * K) + " entries separated by '|'");
+                    if (pos >= text.size() || text[pos] != '|')
+                        throw fail("expected " + std::to_string(M * K) +
+                                   " entries separated by '|'");
                     ++pos;
                 }
                 const auto end = std::min(text.find('|', pos), text.size());
@@ -496,8 +521,8 @@ public:
                     throw fail("entry '" + std::string(item) + "' is not op~input");
                 const auto op = detail::op_index<Ops>(item.substr(0, tilde));
                 if (!op) {
-                    throw fail("unknown op '" + std::string(item.substr(0, tilde)) + "' (valid: " +
-                               detail::op_list<Ops>() + ")");
+                    throw fail("unknown op '" + std::string(item.substr(0, tilde)) +
+                               "' (valid: " + detail::op_list<Ops>() + ")");
                 }
                 const auto input = detail::parse_node(item.substr(tilde + 1));
                 if (!input || *input >= I + n) {
@@ -524,7 +549,8 @@ public:
 private:
     static constexpr long double binomial(std::size_t n, std::size_t k) noexcept {
         long double r = 1;
-        for (std::size_t i = 0; i < k; ++i) r = r * static_cast<long double>(n - i) / static_cast<long double>(i + 1);
+        for (std::size_t i = 0; i < k; ++i)
+            r = r * static_cast<long double>(n - i) / static_cast<long double>(i + 1);
         return r;
     }
     static constexpr bool reads(const std::array<typename genotype::slot, K>& node,

@@ -29,7 +29,13 @@ struct ops {
 };
 
 enum op : std::uint8_t {
-    none = 0, max_pool_3x3, avg_pool_3x3, skip_connect, sep_conv_3x3, sep_conv_5x5, dil_conv_3x3,
+    none = 0,
+    max_pool_3x3,
+    avg_pool_3x3,
+    skip_connect,
+    sep_conv_3x3,
+    sep_conv_5x5,
+    dil_conv_3x3,
     dil_conv_5x5
 };
 
@@ -40,8 +46,8 @@ using genotype = space::genotype; ///< (normal, reduce)
 
 /// The evaluation network: NetworkCIFAR of the DARTS code.
 struct network_options {
-    std::int64_t channels = 16;   ///< C: channels of the first cells
-    std::int64_t layers = 8;      ///< cells; reduction cells at layers/3 and 2*layers/3
+    std::int64_t channels = 16; ///< C: channels of the first cells
+    std::int64_t layers = 8;    ///< cells; reduction cells at layers/3 and 2*layers/3
     std::int64_t classes = 10;
     std::int64_t resolution = 32; ///< input height = width
     bool auxiliary = false;       ///< DARTS' auxiliary head after the second reduction
@@ -79,12 +85,18 @@ constexpr network_cost dw_pw_bn(std::int64_t c, std::int64_t kernel, std::int64_
 constexpr network_cost op_cost(std::uint8_t o, std::int64_t c, std::int64_t stride,
                                std::int64_t out, bool affine) noexcept {
     switch (o) {
-    case skip_connect: return stride == 1 ? network_cost{} : factorized_reduce(c, c, out, affine);
-    case sep_conv_3x3: return 2.0 * dw_pw_bn(c, 3, out, affine);
-    case sep_conv_5x5: return 2.0 * dw_pw_bn(c, 5, out, affine);
-    case dil_conv_3x3: return dw_pw_bn(c, 3, out, affine);
-    case dil_conv_5x5: return dw_pw_bn(c, 5, out, affine);
-    default: return {}; // none and pooling have no parameters and no counted FLOPs
+    case skip_connect:
+        return stride == 1 ? network_cost{} : factorized_reduce(c, c, out, affine);
+    case sep_conv_3x3:
+        return 2.0 * dw_pw_bn(c, 3, out, affine);
+    case sep_conv_5x5:
+        return 2.0 * dw_pw_bn(c, 5, out, affine);
+    case dil_conv_3x3:
+        return dw_pw_bn(c, 3, out, affine);
+    case dil_conv_5x5:
+        return dw_pw_bn(c, 5, out, affine);
+    default:
+        return {}; // none and pooling have no parameters and no counted FLOPs
     }
 }
 } // namespace detail
@@ -100,7 +112,8 @@ constexpr network_cost op_cost(std::uint8_t o, std::int64_t c, std::int64_t stri
     bool reduction_prev = false;
     for (std::int64_t layer = 0; layer < o.layers; ++layer) {
         const bool reduction = layer == o.layers / 3 || layer == 2 * o.layers / 3;
-        if (reduction) c *= 2;
+        if (reduction)
+            c *= 2;
         const std::int64_t out = reduction ? size / 2 : size;
         // Preprocessing brings both inputs to C channels at this cell's input size.
         total += reduction_prev ? factorized_reduce(c_prev_prev, c, size, true)

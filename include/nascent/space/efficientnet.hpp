@@ -123,7 +123,8 @@ struct multipliers {
     const auto d = static_cast<double>(divisor);
     auto rounded = static_cast<std::int64_t>(scaled + d / 2) / divisor * divisor;
     rounded = std::max(divisor, rounded);
-    if (static_cast<double>(rounded) < 0.9 * scaled) rounded += divisor;
+    if (static_cast<double>(rounded) < 0.9 * scaled)
+        rounded += divisor;
     return rounded;
 }
 

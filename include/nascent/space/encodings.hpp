@@ -37,14 +37,14 @@
 namespace nascent::encoding {
 
 struct path_options {
-    bool counts = false;       ///< number of paths per op sequence instead of 0/1
-    std::size_t truncate = 0;  ///< keep the first K features (0: all)
+    bool counts = false;      ///< number of paths per op sequence instead of 0/1
+    std::size_t truncate = 0; ///< keep the first K features (0: all)
 };
 
 inline constexpr std::size_t nb101_adjacency_size = 21 + nb101::max_interior * nb101::num_ops; // 36
-inline constexpr std::size_t nb101_path_size = 1 + 3 + 9 + 27 + 81 + 243;                      // 364
-inline constexpr std::size_t nb201_adjacency_size = nb201::num_edges * nb201::num_ops;           // 30
-inline constexpr std::size_t nb201_path_size = 4 + 16 + 64;                                      // 84
+inline constexpr std::size_t nb101_path_size = 1 + 3 + 9 + 27 + 81 + 243;              // 364
+inline constexpr std::size_t nb201_adjacency_size = nb201::num_edges * nb201::num_ops; // 30
+inline constexpr std::size_t nb201_path_size = 4 + 16 + 64;                            // 84
 
 namespace detail {
 
@@ -58,7 +58,8 @@ namespace detail {
 }
 
 [[nodiscard]] inline std::vector<double> finish(std::vector<double> v, const path_options& o) {
-    if (o.truncate > 0 && o.truncate < v.size()) v.resize(o.truncate);
+    if (o.truncate > 0 && o.truncate < v.size())
+        v.resize(o.truncate);
     return v;
 }
 
@@ -80,15 +81,18 @@ namespace detail {
     };
     for (std::size_t i = 0; i < n; ++i) {
         for (std::size_t j = i + 1; j < n; ++j) {
-            if (p.edge(i, j)) out[entry(padded(i), padded(j))] = 1.0;
+            if (p.edge(i, j))
+                out[entry(padded(i), padded(j))] = 1.0;
         }
     }
-    for (std::size_t v = 1; v + 1 < n; ++v) out[21 + (v - 1) * nb101::num_ops + p.ops[v]] = 1.0;
+    for (std::size_t v = 1; v + 1 < n; ++v)
+        out[21 + (v - 1) * nb101::num_ops + p.ops[v]] = 1.0;
     return out;
 }
 
 /// The BANANAS index of a path through interior vertices with the given ops (see above).
-[[nodiscard]] constexpr std::size_t nb101_path_index(const std::uint8_t* ops, std::size_t length) noexcept {
+[[nodiscard]] constexpr std::size_t nb101_path_index(const std::uint8_t* ops,
+                                                     std::size_t length) noexcept {
     std::size_t index = 0;
     std::size_t scale = 1;
     for (std::size_t i = 0; i < length; ++i) {
@@ -99,7 +103,8 @@ namespace detail {
 }
 
 /// Input -> output paths of the pruned cell by op sequence (364 features, see above).
-[[nodiscard]] inline std::vector<double> paths(const nb101::cell& c, const path_options& options = {}) {
+[[nodiscard]] inline std::vector<double> paths(const nb101::cell& c,
+                                               const path_options& options = {}) {
     const auto p = detail::pruned_or_throw(c);
     const std::size_t out = p.num_vertices - 1U;
     std::vector<double> v(nb101_path_size, 0.0);
@@ -107,7 +112,8 @@ namespace detail {
     // Depth-first over the DAG: at most 7 vertices, so recursion depth is tiny.
     auto walk = [&](auto&& self, std::size_t at, std::size_t depth) -> void {
         for (std::size_t next = at + 1; next <= out; ++next) {
-            if (!p.edge(at, next)) continue;
+            if (!p.edge(at, next))
+                continue;
             if (next == out) {
                 double& f = v[nb101_path_index(trail.data(), depth)];
                 f = options.counts ? f + 1.0 : 1.0;
@@ -125,10 +131,12 @@ namespace detail {
 // NAS-Bench-201
 
 /// One-hot op of each of the 6 edges (30 values).
-[[nodiscard]] constexpr std::array<double, nb201_adjacency_size> adjacency(const nb201::cell& c) noexcept {
+[[nodiscard]] constexpr std::array<double, nb201_adjacency_size>
+adjacency(const nb201::cell& c) noexcept {
     std::array<double, nb201_adjacency_size> out{};
     for (std::size_t e = 0; e < nb201::num_edges; ++e) {
-        if (c.ops[e] < nb201::num_ops) out[e * nb201::num_ops + c.ops[e]] = 1.0;
+        if (c.ops[e] < nb201::num_ops)
+            out[e * nb201::num_ops + c.ops[e]] = 1.0;
     }
     return out;
 }
@@ -139,7 +147,8 @@ inline constexpr std::array<std::array<std::uint8_t, 3>, 4> nb201_path_edges{
 inline constexpr std::array<std::uint8_t, 4> nb201_path_lengths{1, 2, 2, 3};
 
 /// The index of a path with ops given as nb201 op ids (none excluded; see above).
-[[nodiscard]] constexpr std::size_t nb201_path_index(const std::uint8_t* ops, std::size_t length) noexcept {
+[[nodiscard]] constexpr std::size_t nb201_path_index(const std::uint8_t* ops,
+                                                     std::size_t length) noexcept {
     constexpr std::array<std::size_t, 4> offset{0, 0, 4, 20}; // by length
     std::size_t index = offset[length];
     std::size_t scale = 1;
@@ -151,7 +160,8 @@ inline constexpr std::array<std::uint8_t, 4> nb201_path_lengths{1, 2, 2, 3};
 }
 
 /// Input -> output paths by op sequence, 'none' edges cutting paths (84 features, see above).
-[[nodiscard]] inline std::vector<double> paths(const nb201::cell& c, const path_options& options = {}) {
+[[nodiscard]] inline std::vector<double> paths(const nb201::cell& c,
+                                               const path_options& options = {}) {
     std::vector<double> v(nb201_path_size, 0.0);
     for (std::size_t k = 0; k < nb201_path_edges.size(); ++k) {
         std::array<std::uint8_t, 3> ops{};
@@ -160,7 +170,8 @@ inline constexpr std::array<std::uint8_t, 4> nb201_path_lengths{1, 2, 2, 3};
             ops[i] = c.ops[nb201_path_edges[k][i]];
             exists = exists && ops[i] != nb201::op::none && ops[i] < nb201::num_ops;
         }
-        if (!exists) continue;
+        if (!exists)
+            continue;
         double& f = v[nb201_path_index(ops.data(), nb201_path_lengths[k])];
         f = options.counts ? f + 1.0 : 1.0;
     }

@@ -6,9 +6,9 @@
 
 #include <nascent/core/rng.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
 #include <cstdio>
 #include <initializer_list>
 #include <stdexcept>
@@ -31,7 +31,8 @@ public:
     /// Throws std::invalid_argument for no dimensions, an empty or over-long value list, or a
     /// repeated or malformed name.
     hyperparameter_space(std::initializer_list<hyperparameter> dims) : m_dims(dims) {
-        if (m_dims.empty()) throw std::invalid_argument("hyperparameter_space: no dimensions");
+        if (m_dims.empty())
+            throw std::invalid_argument("hyperparameter_space: no dimensions");
         for (std::size_t i = 0; i < m_dims.size(); ++i) {
             const auto& d = m_dims[i];
             if (d.name.empty() || d.name.find_first_of("=,[]") != std::string::npos)
@@ -42,23 +43,28 @@ public:
                                             std::to_string(d.values.size()));
             for (std::size_t j = 0; j < i; ++j) {
                 if (m_dims[j].name == d.name)
-                    throw std::invalid_argument("hyperparameter_space: repeated name '" + d.name + "'");
+                    throw std::invalid_argument("hyperparameter_space: repeated name '" + d.name +
+                                                "'");
             }
         }
     }
 
     [[nodiscard]] std::size_t positions() const noexcept { return m_dims.size(); }
-    [[nodiscard]] std::size_t choices(std::size_t i) const noexcept { return m_dims[i].values.size(); }
+    [[nodiscard]] std::size_t choices(std::size_t i) const noexcept {
+        return m_dims[i].values.size();
+    }
     [[nodiscard]] const std::vector<hyperparameter>& dimensions() const noexcept { return m_dims; }
 
     [[nodiscard]] std::uint64_t size() const noexcept {
         std::uint64_t n = 1;
-        for (const auto& d : m_dims) n *= d.values.size();
+        for (const auto& d : m_dims)
+            n *= d.values.size();
         return n;
     }
     [[nodiscard]] std::uint64_t id(const genotype& g) const noexcept {
         std::uint64_t id = 0;
-        for (std::size_t i = m_dims.size(); i-- > 0;) id = id * m_dims[i].values.size() + g[i];
+        for (std::size_t i = m_dims.size(); i-- > 0;)
+            id = id * m_dims[i].values.size() + g[i];
         return id;
     }
     [[nodiscard]] genotype at(std::uint64_t id) const {
@@ -80,9 +86,11 @@ public:
     }
 
     [[nodiscard]] bool is_valid(const genotype& g) const noexcept {
-        if (g.size() != m_dims.size()) return false;
+        if (g.size() != m_dims.size())
+            return false;
         for (std::size_t i = 0; i < g.size(); ++i) {
-            if (g[i] >= m_dims[i].values.size()) return false;
+            if (g[i] >= m_dims[i].values.size())
+                return false;
         }
         return true;
     }
@@ -97,7 +105,8 @@ public:
     [[nodiscard]] std::string to_string(const genotype& g) const {
         std::string s;
         for (std::size_t i = 0; i < m_dims.size(); ++i) {
-            if (i > 0) s += ',';
+            if (i > 0)
+                s += ',';
             s += m_dims[i].name + "=" + format(m_dims[i].values[g[i]]);
         }
         return s;
@@ -106,7 +115,8 @@ public:
     /// Parses "name=value,..." with every dimension once, values from the lists.
     [[nodiscard]] genotype parse(std::string_view text) const {
         auto fail = [&](const std::string& what) {
-            return std::invalid_argument("invalid hyper-parameters '" + std::string(text) + "': " + what);
+            return std::invalid_argument("invalid hyper-parameters '" + std::string(text) +
+                                         "': " + what);
         };
         genotype g(m_dims.size(), 0xff);
         std::size_t pos = 0;
@@ -114,23 +124,31 @@ public:
             const auto end = std::min(text.find(',', pos), text.size());
             const auto item = text.substr(pos, end - pos);
             const auto eq = item.find('=');
-            if (eq == std::string_view::npos) throw fail("entry '" + std::string(item) + "' is not name=value");
+            if (eq == std::string_view::npos)
+                throw fail("entry '" + std::string(item) + "' is not name=value");
             const auto name = item.substr(0, eq);
             const auto value = item.substr(eq + 1);
             std::size_t d = m_dims.size();
             for (std::size_t i = 0; i < m_dims.size(); ++i) {
-                if (m_dims[i].name == name) d = i;
+                if (m_dims[i].name == name)
+                    d = i;
             }
-            if (d == m_dims.size()) throw fail("unknown name '" + std::string(name) + "'");
-            if (g[d] != 0xff) throw fail("'" + std::string(name) + "' given twice");
+            if (d == m_dims.size())
+                throw fail("unknown name '" + std::string(name) + "'");
+            if (g[d] != 0xff)
+                throw fail("'" + std::string(name) + "' given twice");
             for (std::size_t j = 0; j < m_dims[d].values.size(); ++j) {
-                if (format(m_dims[d].values[j]) == value) g[d] = static_cast<std::uint8_t>(j);
+                if (format(m_dims[d].values[j]) == value)
+                    g[d] = static_cast<std::uint8_t>(j);
             }
-            if (g[d] == 0xff) throw fail("'" + std::string(value) + "' is not a value of '" + std::string(name) + "'");
+            if (g[d] == 0xff)
+                throw fail("'" + std::string(value) + "' is not a value of '" + std::string(name) +
+                           "'");
             pos = end + 1;
         }
         for (std::size_t i = 0; i < m_dims.size(); ++i) {
-            if (g[i] == 0xff) throw fail("missing '" + m_dims[i].name + "'");
+            if (g[i] == 0xff)
+                throw fail("missing '" + m_dims[i].name + "'");
         }
         return g;
     }
@@ -138,9 +156,11 @@ public:
 private:
     [[nodiscard]] std::size_t index_of(std::string_view name) const {
         for (std::size_t i = 0; i < m_dims.size(); ++i) {
-            if (m_dims[i].name == name) return i;
+            if (m_dims[i].name == name)
+                return i;
         }
-        throw std::invalid_argument("hyperparameter_space: unknown dimension '" + std::string(name) + "'");
+        throw std::invalid_argument("hyperparameter_space: unknown dimension '" +
+                                    std::string(name) + "'");
     }
     static std::string format(double v) {
         char buffer[32];

@@ -29,8 +29,8 @@ namespace nascent::space {
 struct no_encoder {};
 
 struct member_space_options {
-    std::size_t neighbours = 24;      ///< k nearest members as the neighbourhood
-    std::size_t mutation_tries = 20;  ///< base mutations tried before moving to a near member
+    std::size_t neighbours = 24;     ///< k nearest members as the neighbourhood
+    std::size_t mutation_tries = 20; ///< base mutations tried before moving to a near member
 };
 
 template <SearchSpace S, class Encoder = no_encoder>
@@ -44,10 +44,12 @@ public:
                  member_space_options options = {})
         : m_base(std::move(base)), m_members(std::move(members)), m_encoder(std::move(encoder)),
           m_options(options) {
-        if (m_members.empty()) throw std::invalid_argument("member_space: no members");
+        if (m_members.empty())
+            throw std::invalid_argument("member_space: no members");
         for (std::size_t i = 0; i < m_members.size(); ++i) {
             if (!m_base.is_valid(m_members[i])) {
-                throw std::invalid_argument("member_space: member " + std::to_string(i) + " is not valid in the base space");
+                throw std::invalid_argument("member_space: member " + std::to_string(i) +
+                                            " is not valid in the base space");
             }
             m_index.emplace(m_base.hash(m_members[i]), i);
             if constexpr (has_encoder) {
@@ -66,39 +68,38 @@ public:
         return m_members[uniform_index(gen, m_members.size())];
     }
 
-    [[nodiscard]] bool is_valid(const genotype& g) const { return m_base.is_valid(g) && member_of(g) != npos; }
+    [[nodiscard]] bool is_valid(const genotype& g) const {
+        return m_base.is_valid(g) && member_of(g) != npos;
+    }
     [[nodiscard]] std::uint64_t hash(const genotype& g) const { return m_base.hash(g); }
 
-    [[nodiscard]] bool same(const genotype& a, const genotype& b) const
-        requires requires(const S& s) { s.same(a, b); }
-    {
-        return m_base.same(a, b);
+    [[nodiscard]] bool same(const genotype& a, const genotype& b) const requires
+        requires(const S& s) {
+        s.same(a, b);
     }
+    { return m_base.same(a, b); }
 
-    [[nodiscard]] std::string to_string(const genotype& g) const
-        requires PrintableSpace<S>
-    {
+    [[nodiscard]] std::string to_string(const genotype& g) const requires PrintableSpace<S> {
         return m_base.to_string(g);
     }
     /// Parses with the base space; a genotype that is not a member is an error.
-    [[nodiscard]] genotype parse(std::string_view text) const
-        requires PrintableSpace<S>
-    {
+    [[nodiscard]] genotype parse(std::string_view text) const requires PrintableSpace<S> {
         auto g = m_base.parse(text);
         if (member_of(g) == npos) {
-            throw std::invalid_argument("'" + std::string(text) + "' is not a member of the restricted space (not in the table)");
+            throw std::invalid_argument(
+                "'" + std::string(text) +
+                "' is not a member of the restricted space (not in the table)");
         }
         return g;
     }
 
     /// The k members nearest to g (g itself excluded), nearest first.
-    [[nodiscard]] std::vector<genotype> neighbours(const genotype& g) const
-        requires has_encoder
-    {
+    [[nodiscard]] std::vector<genotype> neighbours(const genotype& g) const requires has_encoder {
         const auto order = nearest(g, m_options.neighbours + 1);
         std::vector<genotype> out;
         for (const auto i : order) {
-            if (!same_arch(m_members[i], g) && out.size() < m_options.neighbours) out.push_back(m_members[i]);
+            if (!same_arch(m_members[i], g) && out.size() < m_options.neighbours)
+                out.push_back(m_members[i]);
         }
         return out;
     }
@@ -110,18 +111,22 @@ public:
         genotype child = parent;
         for (std::size_t t = 0; t < m_options.mutation_tries; ++t) {
             child = base_mutation(m_base, parent, gen);
-            if (member_of(child) != npos && !same_arch(child, parent)) return child;
+            if (member_of(child) != npos && !same_arch(child, parent))
+                return child;
         }
         if constexpr (has_encoder) {
             // A random one of the few members nearest the last child (not the parent).
             auto order = nearest(child, 4);
             std::erase_if(order, [&](std::size_t i) { return same_arch(m_members[i], parent); });
-            if (!order.empty()) return m_members[order[uniform_index(gen, order.size())]];
+            if (!order.empty())
+                return m_members[order[uniform_index(gen, order.size())]];
         }
-        if (m_members.size() == 1) return m_members.front();
+        if (m_members.size() == 1)
+            return m_members.front();
         while (true) {
             const auto& m = m_members[uniform_index(gen, m_members.size())];
-            if (!same_arch(m, parent)) return m;
+            if (!same_arch(m, parent))
+                return m;
         }
     }
 
@@ -139,7 +144,8 @@ private:
     [[nodiscard]] std::size_t member_of(const genotype& g) const {
         const auto [first, last] = m_index.equal_range(m_base.hash(g));
         for (auto it = first; it != last; ++it) {
-            if (same_arch(m_members[it->second], g)) return it->second;
+            if (same_arch(m_members[it->second], g))
+                return it->second;
         }
         return npos;
     }
@@ -151,13 +157,15 @@ private:
         std::vector<std::pair<double, std::size_t>> d(m_members.size());
         for (std::size_t i = 0; i < m_members.size(); ++i) {
             double sum = 0;
-            for (std::size_t j = 0; j < code.size() && j < m_codes[i].size(); ++j) sum += std::abs(code[j] - m_codes[i][j]);
+            for (std::size_t j = 0; j < code.size() && j < m_codes[i].size(); ++j)
+                sum += std::abs(code[j] - m_codes[i][j]);
             d[i] = {sum, i};
         }
         k = std::min(k, d.size());
         std::partial_sort(d.begin(), d.begin() + static_cast<std::ptrdiff_t>(k), d.end());
         std::vector<std::size_t> out(k);
-        for (std::size_t i = 0; i < k; ++i) out[i] = d[i].second;
+        for (std::size_t i = 0; i < k; ++i)
+            out[i] = d[i].second;
         return out;
     }
 

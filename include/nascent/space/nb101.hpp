@@ -58,7 +58,8 @@ inline constexpr std::string_view output_name = "output";
 /// The operation id of a name, or nullopt.
 [[nodiscard]] constexpr std::optional<std::uint8_t> op_from_name(std::string_view name) noexcept {
     for (std::size_t i = 0; i < num_ops; ++i) {
-        if (op_names[i] == name) return static_cast<std::uint8_t>(i);
+        if (op_names[i] == name)
+            return static_cast<std::uint8_t>(i);
     }
     return std::nullopt;
 }
@@ -85,7 +86,8 @@ struct cell {
     /// The in-neighbours of v as a bit mask over vertices.
     [[nodiscard]] constexpr std::uint32_t predecessors(std::size_t v) const noexcept {
         std::uint32_t mask = 0;
-        for (std::size_t u = 0; u < v; ++u) mask |= edge(u, v) ? 1U << u : 0U;
+        for (std::size_t u = 0; u < v; ++u)
+            mask |= edge(u, v) ? 1U << u : 0U;
         return mask;
     }
     [[nodiscard]] constexpr std::size_t num_edges() const noexcept {
@@ -100,15 +102,19 @@ struct cell {
 /// the n x n matrix, interior ops in range and every unused entry zero.
 [[nodiscard]] constexpr bool is_well_formed(const cell& c) noexcept {
     const std::size_t n = c.num_vertices;
-    if (n < 2 || n > max_vertices) return false;
+    if (n < 2 || n > max_vertices)
+        return false;
     std::uint64_t allowed = 0;
     for (std::size_t i = 0; i < n; ++i) {
-        for (std::size_t j = i + 1; j < n; ++j) allowed |= cell::bit(i, j);
+        for (std::size_t j = i + 1; j < n; ++j)
+            allowed |= cell::bit(i, j);
     }
-    if ((c.adjacency & ~allowed) != 0) return false;
+    if ((c.adjacency & ~allowed) != 0)
+        return false;
     for (std::size_t v = 0; v < max_vertices; ++v) {
         const bool interior = v >= 1 && v + 1 < n;
-        if (interior ? c.ops[v] >= num_ops : c.ops[v] != 0) return false;
+        if (interior ? c.ops[v] >= num_ops : c.ops[v] != 0)
+            return false;
     }
     return true;
 }
@@ -118,11 +124,13 @@ struct cell {
     const std::size_t n = c.num_vertices;
     std::uint32_t from_input = 1;
     for (std::size_t v = 0; v < n; ++v) { // upper-triangular: ascending order is topological
-        if ((from_input >> v) & 1U) from_input |= c.successors(v);
+        if ((from_input >> v) & 1U)
+            from_input |= c.successors(v);
     }
     std::uint32_t to_output = 1U << (n - 1);
     for (std::size_t v = n - 1; v-- > 0;) {
-        if ((c.successors(v) & to_output) != 0) to_output |= 1U << v;
+        if ((c.successors(v) & to_output) != 0)
+            to_output |= 1U << v;
     }
     const std::uint32_t live = from_input & to_output;
     return (live & 1U) != 0 ? live : 0U;
@@ -132,24 +140,31 @@ struct cell {
 /// renumbers the rest in order. nullopt when the input does not reach the output (or the cell
 /// is not well-formed).
 [[nodiscard]] constexpr std::optional<cell> prune(const cell& c) noexcept {
-    if (!is_well_formed(c)) return std::nullopt;
+    if (!is_well_formed(c))
+        return std::nullopt;
     const std::uint32_t live = live_vertices(c);
-    if (live == 0) return std::nullopt;
+    if (live == 0)
+        return std::nullopt;
     const std::size_t n = c.num_vertices;
-    if (live == (1U << n) - 1U) return c;
+    if (live == (1U << n) - 1U)
+        return c;
     std::array<std::size_t, max_vertices> index{};
     cell out;
     out.adjacency = 0;
     std::size_t k = 0;
     for (std::size_t v = 0; v < n; ++v) {
-        if ((live >> v) & 1U) index[v] = k++;
+        if ((live >> v) & 1U)
+            index[v] = k++;
     }
     out.num_vertices = static_cast<std::uint8_t>(k);
     for (std::size_t v = 0; v < n; ++v) {
-        if (!((live >> v) & 1U)) continue;
-        if (v != 0 && v + 1 != n) out.ops[index[v]] = c.ops[v];
+        if (!((live >> v) & 1U))
+            continue;
+        if (v != 0 && v + 1 != n)
+            out.ops[index[v]] = c.ops[v];
         for (std::size_t w = v + 1; w < n; ++w) {
-            if (((live >> w) & 1U) && c.edge(v, w)) out.set_edge(index[v], index[w]);
+            if (((live >> w) & 1U) && c.edge(v, w))
+                out.set_edge(index[v], index[w]);
         }
     }
     return out;
@@ -174,11 +189,13 @@ struct cell {
     std::string s;
     s.reserve(n * n + 1 + 16 * n);
     for (std::size_t i = 0; i < n; ++i) {
-        for (std::size_t j = 0; j < n; ++j) s += c.edge(i, j) ? '1' : '0';
+        for (std::size_t j = 0; j < n; ++j)
+            s += c.edge(i, j) ? '1' : '0';
     }
     s += ':';
     for (std::size_t v = 0; v < n; ++v) {
-        if (v > 0) s += '|';
+        if (v > 0)
+            s += '|';
         if (v == 0) {
             s += input_name;
         } else if (v + 1 == n) {
@@ -234,7 +251,8 @@ struct cell {
                            " is not above the diagonal (the graph must be upper-triangular: "
                            "no self-loops or cycles)");
             }
-            if (ch == '1') c.set_edge(i, j);
+            if (ch == '1')
+                c.set_edge(i, j);
         }
     }
     if (labels[0] != input_name) {
@@ -248,12 +266,14 @@ struct cell {
         const auto o = op_from_name(labels[v]);
         if (!o) {
             throw fail("unknown op '" + std::string(labels[v]) + "' at vertex " +
-                       std::to_string(v) + " (valid: conv3x3-bn-relu, conv1x1-bn-relu, maxpool3x3)");
+                       std::to_string(v) +
+                       " (valid: conv3x3-bn-relu, conv1x1-bn-relu, maxpool3x3)");
         }
         c.ops[v] = *o;
     }
     const auto pruned = prune(c);
-    if (!pruned) throw fail("the input is not connected to the output");
+    if (!pruned)
+        throw fail("the input is not connected to the output");
     if (pruned->num_edges() > max_edges) {
         throw fail("too many edges: " + std::to_string(pruned->num_edges()) +
                    " after pruning (max " + std::to_string(max_edges) + ")");
@@ -288,7 +308,8 @@ inline std::size_t write_vertex_tuple(char* out, std::size_t out_degree, std::si
     out[k++] = static_cast<char>('0' + in_degree);
     out[k++] = ',';
     out[k++] = ' ';
-    if (label < 0) out[k++] = '-';
+    if (label < 0)
+        out[k++] = '-';
     out[k++] = static_cast<char>('0' + (label < 0 ? -label : label));
     out[k++] = ')';
     return k;
@@ -314,9 +335,9 @@ inline nascent::detail::md5::digest fingerprint_of_pruned(const cell& c) noexcep
     std::array<std::string_view, max_vertices> views{};
     for (std::size_t v = 0; v < n; ++v) {
         const int label = v == 0 ? -1 : v + 1 == n ? -2 : static_cast<int>(c.ops[v]);
-        const auto len = write_vertex_tuple(messages[v].data(),
-                                            static_cast<std::size_t>(std::popcount(out_mask[v])),
-                                            static_cast<std::size_t>(std::popcount(in_mask[v])), label);
+        const auto len = write_vertex_tuple(
+            messages[v].data(), static_cast<std::size_t>(std::popcount(out_mask[v])),
+            static_cast<std::size_t>(std::popcount(in_mask[v])), label);
         views[v] = std::string_view(messages[v].data(), len);
     }
     md5::hash_batch(views.data(), n, hashes.data());
@@ -331,7 +352,8 @@ inline nascent::detail::md5::digest fingerprint_of_pruned(const cell& c) noexcep
         for (std::size_t i = 1; i < n; ++i) { // insertion sort: n <= 7
             const auto v = order[i];
             std::size_t j = i;
-            for (; j > 0 && hashes[v] < hashes[order[j - 1]]; --j) order[j] = order[j - 1];
+            for (; j > 0 && hashes[v] < hashes[order[j - 1]]; --j)
+                order[j] = order[j - 1];
             order[j] = v;
         }
     };
@@ -379,8 +401,8 @@ inline nascent::detail::md5::digest fingerprint_of_pruned(const cell& c) noexcep
 }
 
 [[nodiscard]] inline std::invalid_argument invalid_cell(const cell& c, std::string_view what) {
-    return std::invalid_argument("invalid NAS-Bench-101 cell '" + to_string(c) + "': " +
-                                 std::string(what));
+    return std::invalid_argument("invalid NAS-Bench-101 cell '" + to_string(c) +
+                                 "': " + std::string(what));
 }
 
 } // namespace detail
@@ -389,8 +411,10 @@ inline nascent::detail::md5::digest fingerprint_of_pruned(const cell& c) noexcep
 /// std::invalid_argument for a cell that is not valid.
 [[nodiscard]] inline nascent::detail::md5::digest fingerprint(const cell& c) {
     const auto p = prune(c);
-    if (!p) throw detail::invalid_cell(c, "the input is not connected to the output");
-    if (p->num_edges() > max_edges) throw detail::invalid_cell(c, "more than 9 edges");
+    if (!p)
+        throw detail::invalid_cell(c, "the input is not connected to the output");
+    if (p->num_edges() > max_edges)
+        throw detail::invalid_cell(c, "more than 9 edges");
     return detail::fingerprint_of_pruned(*p);
 }
 
@@ -402,7 +426,8 @@ inline nascent::detail::md5::digest fingerprint_of_pruned(const cell& c) noexcep
 /// The first 64 bits of a digest, big-endian: the number written by its first 16 hex digits.
 [[nodiscard]] constexpr std::uint64_t leading_bits(const nascent::detail::md5::digest& d) noexcept {
     std::uint64_t h = 0;
-    for (std::size_t i = 0; i < 8; ++i) h = h << 8U | d[i];
+    for (std::size_t i = 0; i < 8; ++i)
+        h = h << 8U | d[i];
     return h;
 }
 
@@ -413,7 +438,8 @@ inline nascent::detail::md5::digest fingerprint_of_pruned(const cell& c) noexcep
 /// has more vertices than the cell; mutation and sampling reach larger cells.
 [[nodiscard]] inline std::vector<cell> neighbours(const cell& c) {
     const auto p = prune(c);
-    if (!p || p->num_edges() > max_edges) return {};
+    if (!p || p->num_edges() > max_edges)
+        return {};
     const cell base = *p;
     const std::size_t n = base.num_vertices;
     std::vector<cell> out;
@@ -422,15 +448,18 @@ inline nascent::detail::md5::digest fingerprint_of_pruned(const cell& c) noexcep
     seen.reserve(out.capacity() + 1);
     auto consider = [&](const cell& candidate) {
         const auto q = prune(candidate);
-        if (!q || q->num_edges() > max_edges) return;
+        if (!q || q->num_edges() > max_edges)
+            return;
         const auto h = detail::fingerprint_of_pruned(*q);
-        if (std::find(seen.begin(), seen.end(), h) != seen.end()) return;
+        if (std::find(seen.begin(), seen.end(), h) != seen.end())
+            return;
         seen.push_back(h);
         out.push_back(*q);
     };
     for (std::size_t v = 1; v + 1 < n; ++v) {
         for (std::uint8_t o = 0; o < num_ops; ++o) {
-            if (o == base.ops[v]) continue;
+            if (o == base.ops[v])
+                continue;
             cell changed = base;
             changed.ops[v] = o;
             consider(changed);
@@ -450,8 +479,8 @@ inline nascent::detail::md5::digest fingerprint_of_pruned(const cell& c) noexcep
 /// vertex 6 and the vertices in between are unconnected, with the ops in `padding_ops` (the
 /// hidden ops an unpruned spec carries). Mutation works on this form, as NAS-Bench-101's does on
 /// a spec's original 7 x 7 matrix.
-[[nodiscard]] constexpr cell expand(const cell& pruned,
-                                    const std::array<std::uint8_t, max_vertices>& padding_ops) noexcept {
+[[nodiscard]] constexpr cell
+expand(const cell& pruned, const std::array<std::uint8_t, max_vertices>& padding_ops) noexcept {
     const std::size_t n = pruned.num_vertices;
     cell full;
     full.num_vertices = max_vertices;
@@ -461,7 +490,8 @@ inline nascent::detail::md5::digest fingerprint_of_pruned(const cell& c) noexcep
     }
     for (std::size_t i = 0; i + 1 < n; ++i) {
         for (std::size_t j = i + 1; j < n; ++j) {
-            if (pruned.edge(i, j)) full.set_edge(i, j + 1 == n ? max_vertices - 1 : j);
+            if (pruned.edge(i, j))
+                full.set_edge(i, j + 1 == n ? max_vertices - 1 : j);
         }
     }
     return full;
@@ -502,11 +532,14 @@ public:
     [[nodiscard]] static cell sample(G& gen) {
         while (true) {
             const auto p = prune(random_spec(gen));
-            if (p && p->num_edges() <= max_edges) return *p;
+            if (p && p->num_edges() <= max_edges)
+                return *p;
         }
     }
 
-    [[nodiscard]] static constexpr bool is_valid(const cell& c) noexcept { return nb101::is_valid(c); }
+    [[nodiscard]] static constexpr bool is_valid(const cell& c) noexcept {
+        return nb101::is_valid(c);
+    }
 
     /// The first 64 bits of the NAS-Bench-101 hash (its first 16 hex digits): isomorphic cells
     /// share it. A cell that is not valid has no NAS-Bench-101 hash; it gets a mix of its fields.
@@ -514,7 +547,8 @@ public:
         const auto p = prune(c);
         if (!p || p->num_edges() > max_edges) {
             std::uint64_t h = splitmix64(c.adjacency ^ c.num_vertices);
-            for (const auto o : c.ops) h = splitmix64(h ^ o);
+            for (const auto o : c.ops)
+                h = splitmix64(h ^ o);
             return h;
         }
         return leading_bits(detail::fingerprint_of_pruned(*p));
@@ -525,9 +559,13 @@ public:
 
     /// Isomorphic cells are the same network (and one table entry): a run's history treats a
     /// relabelled cell as a repeat.
-    [[nodiscard]] static bool same(const cell& a, const cell& b) { return hash_hex(a) == hash_hex(b); }
+    [[nodiscard]] static bool same(const cell& a, const cell& b) {
+        return hash_hex(a) == hash_hex(b);
+    }
 
-    [[nodiscard]] static std::vector<cell> neighbours(const cell& c) { return nb101::neighbours(c); }
+    [[nodiscard]] static std::vector<cell> neighbours(const cell& c) {
+        return nb101::neighbours(c);
+    }
 
     [[nodiscard]] static std::string to_string(const cell& c) { return nb101::to_string(c); }
     [[nodiscard]] static cell parse(std::string_view text) { return nb101::parse(text); }
@@ -545,8 +583,9 @@ struct mutation {
     template <RandomGenerator G>
     [[nodiscard]] cell operator()(const space& /*space*/, const cell& parent, G& gen) const {
         if (!(mutation_rate > 0.0) || !std::isfinite(mutation_rate)) {
-            throw std::invalid_argument("NAS-Bench-101 mutation_rate must be positive and finite, got " +
-                                        std::to_string(mutation_rate));
+            throw std::invalid_argument(
+                "NAS-Bench-101 mutation_rate must be positive and finite, got " +
+                std::to_string(mutation_rate));
         }
         const auto pruned = prune(parent);
         if (!pruned || pruned->num_edges() > max_edges) {
@@ -564,19 +603,23 @@ struct mutation {
             cell child = full;
             for (std::size_t i = 0; i < max_vertices; ++i) {
                 for (std::size_t j = i + 1; j < max_vertices; ++j) {
-                    if (uniform_real(gen) < edge_probability) child.set_edge(i, j, !child.edge(i, j));
+                    if (uniform_real(gen) < edge_probability)
+                        child.set_edge(i, j, !child.edge(i, j));
                 }
             }
             for (std::size_t v = 1; v + 1 < max_vertices; ++v) {
                 if (uniform_real(gen) < op_probability) {
                     auto o = uniform_index(gen, num_ops - 1);
-                    if (o >= child.ops[v]) ++o; // skip the current op
+                    if (o >= child.ops[v])
+                        ++o; // skip the current op
                     child.ops[v] = static_cast<std::uint8_t>(o);
                 }
             }
             const auto q = prune(child);
-            if (!q || q->num_edges() > max_edges) continue;
-            if (*q == *pruned || detail::fingerprint_of_pruned(*q) == parent_hash) continue;
+            if (!q || q->num_edges() > max_edges)
+                continue;
+            if (*q == *pruned || detail::fingerprint_of_pruned(*q) == parent_hash)
+                continue;
             return *q;
         }
     }

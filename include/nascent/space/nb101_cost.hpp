@@ -30,7 +30,7 @@ namespace nascent::nb101 {
 
 /// The network around the cells; the defaults are NAS-Bench-101's CIFAR-10 configuration.
 struct network_options {
-    std::int64_t image_size = 32;     ///< input height = width
+    std::int64_t image_size = 32; ///< input height = width
     std::int64_t image_channels = 3;
     std::int64_t stem_channels = 128; ///< also the width of the first stack
     std::int64_t stacks = 3;          ///< a max-pool and a doubling of channels between stacks
@@ -49,22 +49,29 @@ vertex_channels(const cell& pruned, std::int64_t in_channels, std::int64_t out_c
     std::array<std::int64_t, max_vertices> width{};
     width[0] = in_channels;
     width[n - 1] = out_channels;
-    if (n == 2) return width;
+    if (n == 2)
+        return width;
     const std::size_t out = n - 1;
     std::int64_t fan_in = 0; // interior vertices feeding the output (the input does not count)
-    for (std::size_t v = 1; v < out; ++v) fan_in += pruned.edge(v, out) ? 1 : 0;
-    if (fan_in == 0) return width; // not a pruned cell; nothing sensible to split
+    for (std::size_t v = 1; v < out; ++v)
+        fan_in += pruned.edge(v, out) ? 1 : 0;
+    if (fan_in == 0)
+        return width; // not a pruned cell; nothing sensible to split
     const std::int64_t share = out_channels / fan_in;
     std::int64_t extra = out_channels % fan_in;
     for (std::size_t v = 1; v < out; ++v) {
-        if (!pruned.edge(v, out)) continue;
+        if (!pruned.edge(v, out))
+            continue;
         width[v] = share + (extra > 0 ? 1 : 0);
-        if (extra > 0) --extra;
+        if (extra > 0)
+            --extra;
     }
     for (std::size_t v = out - 1; v-- > 1;) {
-        if (pruned.edge(v, out)) continue;
+        if (pruned.edge(v, out))
+            continue;
         for (std::size_t w = v + 1; w < out; ++w) {
-            if (pruned.edge(v, w) && width[w] > width[v]) width[v] = width[w];
+            if (pruned.edge(v, w) && width[w] > width[v])
+                width[v] = width[w];
         }
     }
     return width;
@@ -75,9 +82,9 @@ namespace detail {
 /// Exact integer counts (a double holds them exactly too, but integers make that obvious).
 struct exact_cost {
     std::int64_t params = 0;
-    std::int64_t flops = 0;        ///< multiply-accumulates
-    std::int64_t bn_relu_out = 0;  ///< output elements of conv-BN-ReLU layers
-    std::int64_t pool_ops = 0;     ///< kernel area x output elements of the max-pools
+    std::int64_t flops = 0;       ///< multiply-accumulates
+    std::int64_t bn_relu_out = 0; ///< output elements of conv-BN-ReLU layers
+    std::int64_t pool_ops = 0;    ///< kernel area x output elements of the max-pools
     constexpr exact_cost& operator+=(const exact_cost& o) noexcept {
         params += o.params;
         flops += o.flops;
@@ -101,26 +108,35 @@ struct exact_cost {
 }
 
 /// One cell (module) of a pruned cell on a size x size map.
-[[nodiscard]] constexpr exact_cost module_cost(const cell& pruned, std::int64_t in, std::int64_t out,
-                                               std::int64_t size) noexcept {
+[[nodiscard]] constexpr exact_cost module_cost(const cell& pruned, std::int64_t in,
+                                               std::int64_t out, std::int64_t size) noexcept {
     const std::size_t n = pruned.num_vertices;
     const std::size_t last = n - 1;
     const auto width = vertex_channels(pruned, in, out);
     exact_cost total;
     for (std::size_t v = 1; v < last; ++v) {
-        if (pruned.edge(0, v)) total += conv_bn(in, width[v], 1, size); // input projection
+        if (pruned.edge(0, v))
+            total += conv_bn(in, width[v], 1, size); // input projection
         switch (pruned.ops[v]) {
-        case op::conv3x3: total += conv_bn(width[v], width[v], 3, size); break;
-        case op::conv1x1: total += conv_bn(width[v], width[v], 1, size); break;
-        default: total += max_pool(width[v], 3, size); break; // no parameters, no MACs
+        case op::conv3x3:
+            total += conv_bn(width[v], width[v], 3, size);
+            break;
+        case op::conv1x1:
+            total += conv_bn(width[v], width[v], 1, size);
+            break;
+        default:
+            total += max_pool(width[v], 3, size);
+            break; // no parameters, no MACs
         }
     }
-    if (pruned.edge(0, last)) total += conv_bn(in, out, 1, size); // input -> output projection
+    if (pruned.edge(0, last))
+        total += conv_bn(in, out, 1, size); // input -> output projection
     return total;
 }
 
 /// All counts of the network built from a pruned, valid cell.
-[[nodiscard]] constexpr exact_cost network_counts(const cell& pruned, const network_options& net) noexcept {
+[[nodiscard]] constexpr exact_cost network_counts(const cell& pruned,
+                                                  const network_options& net) noexcept {
     exact_cost total = conv_bn(net.image_channels, net.stem_channels, 3, net.image_size);
     std::int64_t channels = net.stem_channels;
     std::int64_t size = net.image_size;
@@ -157,7 +173,8 @@ struct exact_cost {
 
 /// Trainable parameters and multiply-accumulates of the network built from `c` (pruned first);
 /// throws std::invalid_argument for an invalid cell or non-positive options.
-[[nodiscard]] inline cost::network_cost network_cost(const cell& c, const network_options& net = {}) {
+[[nodiscard]] inline cost::network_cost network_cost(const cell& c,
+                                                     const network_options& net = {}) {
     const auto counts = detail::checked_counts(c, net);
     return {static_cast<double>(counts.params), static_cast<double>(counts.flops)};
 }

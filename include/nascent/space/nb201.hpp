@@ -7,7 +7,8 @@
 // `|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`: (0,1), (0,2), (1,2), (0,3), (1,3), (2,3).
 //
 // A cell's id() is its base-5 number with edge 0 as the lowest digit. It is *not* the official
-// NAS-Bench-201 index, which is the order of the benchmark's files; bench::nb201_table maps the two.
+// NAS-Bench-201 index, which is the order of the benchmark's files; bench::nb201_table maps the
+// two.
 
 #include <nascent/space/dag_cell.hpp>
 
@@ -21,8 +22,8 @@ namespace nascent::nb201 {
 
 /// The NAS-Bench-201 op set; `none` outputs zeros and `skip_connect` is the identity.
 struct ops {
-    static constexpr std::array<std::string_view, 5> names{
-        "none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"};
+    static constexpr std::array<std::string_view, 5> names{"none", "skip_connect", "nor_conv_1x1",
+                                                           "nor_conv_3x3", "avg_pool_3x3"};
     static constexpr int zero = 0;
     static constexpr int identity = 1;
 };

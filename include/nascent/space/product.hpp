@@ -41,8 +41,10 @@ namespace detail {
         int depth = 0;
         std::size_t end = pos;
         for (; end < text.size(); ++end) {
-            if (text[end] == '[') ++depth;
-            if (text[end] == ']' && --depth == 0) break;
+            if (text[end] == '[')
+                ++depth;
+            if (text[end] == ']' && --depth == 0)
+                break;
         }
         if (end == text.size()) {
             throw std::invalid_argument("invalid " + std::string(what) + " '" + std::string(text) +
@@ -65,7 +67,12 @@ concept HasNeighbours = NeighbourhoodSpace<S> || CategoricalSpace<S>;
 /// The number of genotypes of a space as a floating-point number (spaces such as DARTS' or
 /// OFA's exceed 2^64): the space's `cardinality()` or `size()`.
 template <class S>
-concept Countable = requires(const S& s) { s.cardinality(); } || requires(const S& s) { s.size(); };
+concept Countable = requires(const S& s) {
+    s.cardinality();
+}
+|| requires(const S& s) {
+    s.size();
+};
 
 template <Countable S>
 [[nodiscard]] long double cardinality(const S& s) {
@@ -77,16 +84,13 @@ template <Countable S>
 }
 
 template <SearchSpace... Parts>
-    requires(sizeof...(Parts) >= 1)
-class product_space {
+requires(sizeof...(Parts) >= 1) class product_space {
 public:
     using genotype = std::tuple<genotype_t<Parts>...>;
     static constexpr std::size_t arity = sizeof...(Parts);
 
     explicit product_space(Parts... parts) : m_parts(std::move(parts)...) {}
-    product_space()
-        requires(std::default_initializable<Parts> && ...)
-    = default;
+    product_space() requires(std::default_initializable<Parts>&&...) = default;
 
     template <std::size_t I>
     [[nodiscard]] const auto& part() const noexcept {
@@ -105,27 +109,22 @@ public:
 
     [[nodiscard]] std::uint64_t hash(const genotype& g) const {
         std::uint64_t h = arity;
-        for_each_index([&](auto i) { h = detail::combine_hash(h, part<i>().hash(std::get<i>(g))); });
+        for_each_index(
+            [&](auto i) { h = detail::combine_hash(h, part<i>().hash(std::get<i>(g))); });
         return h;
     }
 
-    [[nodiscard]] long double cardinality() const
-        requires(Countable<Parts> && ...)
-    {
+    [[nodiscard]] long double cardinality() const requires(Countable<Parts>&&...) {
         return std::apply([](const auto&... p) { return (space::cardinality(p) * ...); }, m_parts);
     }
 
     /// The exact count; throws std::overflow_error past 2^64 (see cardinality()).
-    [[nodiscard]] std::uint64_t size() const
-        requires(EnumerableSpace<Parts> && ...)
-    {
+    [[nodiscard]] std::uint64_t size() const requires(EnumerableSpace<Parts>&&...) {
         std::uint64_t total = 1;
         for_each_index([&](auto i) { total = checked_mul(total, part<i>().size()); });
         return total;
     }
-    [[nodiscard]] std::uint64_t id(const genotype& g) const
-        requires(EnumerableSpace<Parts> && ...)
-    {
+    [[nodiscard]] std::uint64_t id(const genotype& g) const requires(EnumerableSpace<Parts>&&...) {
         std::uint64_t id = 0;
         std::uint64_t scale = 1;
         for_each_index([&](auto i) {
@@ -134,9 +133,7 @@ public:
         });
         return id;
     }
-    [[nodiscard]] genotype at(std::uint64_t id) const
-        requires(EnumerableSpace<Parts> && ...)
-    {
+    [[nodiscard]] genotype at(std::uint64_t id) const requires(EnumerableSpace<Parts>&&...) {
         genotype g;
         for_each_index([&](auto i) {
             const auto n = part<i>().size();
@@ -148,8 +145,7 @@ public:
 
     /// Genotypes differing from g in one part by one neighbour step of that part.
     [[nodiscard]] std::vector<genotype> neighbours(const genotype& g) const
-        requires(detail::HasNeighbours<Parts> && ...)
-    {
+        requires(detail::HasNeighbours<Parts>&&...) {
         std::vector<genotype> out;
         for_each_index([&](auto i) {
             ops::for_each_neighbour(part<i>(), std::get<i>(g), [&](const auto& n) {
@@ -162,16 +158,14 @@ public:
     }
 
     [[nodiscard]] std::string to_string(const genotype& g) const
-        requires(PrintableSpace<Parts> && ...)
-    {
+        requires(PrintableSpace<Parts>&&...) {
         std::string s;
-        for_each_index([&](auto i) { s += "[" + std::string(part<i>().to_string(std::get<i>(g))) + "]"; });
+        for_each_index(
+            [&](auto i) { s += "[" + std::string(part<i>().to_string(std::get<i>(g))) + "]"; });
         return s;
     }
 
-    [[nodiscard]] genotype parse(std::string_view text) const
-        requires(PrintableSpace<Parts> && ...)
-    {
+    [[nodiscard]] genotype parse(std::string_view text) const requires(PrintableSpace<Parts>&&...) {
         const auto parts = detail::split_bracketed(text, "product genotype");
         if (parts.size() != arity) {
             throw std::invalid_argument("invalid product genotype '" + std::string(text) +
@@ -183,9 +177,7 @@ public:
         return g;
     }
 
-    [[nodiscard]] auto canonical_key(const genotype& g) const
-        requires(CanonicalSpace<Parts> && ...)
-    {
+    [[nodiscard]] auto canonical_key(const genotype& g) const requires(CanonicalSpace<Parts>&&...) {
         return std::apply(
             [&](const auto&... p) {
                 return std::apply(
@@ -199,13 +191,15 @@ private:
     static constexpr void for_each_index(F&& f) {
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             (f(std::integral_constant<std::size_t, I>{}), ...);
-        }(std::make_index_sequence<arity>{});
+        }
+        (std::make_index_sequence<arity>{});
     }
     template <class F>
     static constexpr bool all(F&& f) {
         return [&]<std::size_t... I>(std::index_sequence<I...>) {
             return (f(std::integral_constant<std::size_t, I>{}) && ...);
-        }(std::make_index_sequence<arity>{});
+        }
+        (std::make_index_sequence<arity>{});
     }
     static std::uint64_t checked_mul(std::uint64_t a, std::uint64_t b) {
         if (b != 0 && a > UINT64_MAX / b) {
@@ -220,16 +214,13 @@ private:
 /// A genotype of exactly one branch. `sample` picks a branch uniformly (or with the given
 /// weights) and samples it.
 template <SearchSpace... Branches>
-    requires(sizeof...(Branches) >= 2)
-class conditional_space {
+requires(sizeof...(Branches) >= 2) class conditional_space {
 public:
     using genotype = std::variant<genotype_t<Branches>...>;
     static constexpr std::size_t arity = sizeof...(Branches);
 
     explicit conditional_space(Branches... branches) : m_branches(std::move(branches)...) {}
-    conditional_space()
-        requires(std::default_initializable<Branches> && ...)
-    = default;
+    conditional_space() requires(std::default_initializable<Branches>&&...) = default;
 
     template <std::size_t I>
     [[nodiscard]] const auto& branch() const noexcept {
@@ -257,30 +248,29 @@ public:
 
     [[nodiscard]] std::uint64_t hash(const genotype& g) const {
         std::uint64_t h = 0;
-        visit_index(g.index(), [&](auto i) {
-            h = detail::combine_hash(i, branch<i>().hash(std::get<i>(g)));
-        });
+        visit_index(g.index(),
+                    [&](auto i) { h = detail::combine_hash(i, branch<i>().hash(std::get<i>(g))); });
         return h;
     }
 
     [[nodiscard]] std::string to_string(const genotype& g) const
-        requires(PrintableSpace<Branches> && ...)
-    {
+        requires(PrintableSpace<Branches>&&...) {
         std::string s;
         visit_index(g.index(), [&](auto i) {
-            s = std::to_string(i.value) + "[" + std::string(branch<i>().to_string(std::get<i>(g))) + "]";
+            s = std::to_string(i.value) + "[" + std::string(branch<i>().to_string(std::get<i>(g))) +
+                "]";
         });
         return s;
     }
 
     [[nodiscard]] genotype parse(std::string_view text) const
-        requires(PrintableSpace<Branches> && ...)
-    {
+        requires(PrintableSpace<Branches>&&...) {
         const auto open = text.find('[');
         std::size_t b = arity;
         if (open != std::string_view::npos && open > 0 && open <= 2) {
             b = 0;
-            for (char c : text.substr(0, open)) b = c >= '0' && c <= '9' ? b * 10 + static_cast<std::size_t>(c - '0') : arity;
+            for (char c : text.substr(0, open))
+                b = c >= '0' && c <= '9' ? b * 10 + static_cast<std::size_t>(c - '0') : arity;
         }
         if (b >= arity || text.back() != ']') {
             throw std::invalid_argument("invalid conditional genotype '" + std::string(text) +
@@ -298,7 +288,8 @@ public:
     static constexpr void visit_index(std::size_t b, F&& f) {
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             ((b == I ? (f(std::integral_constant<std::size_t, I>{}), true) : false) || ...);
-        }(std::make_index_sequence<arity>{});
+        }
+        (std::make_index_sequence<arity>{});
     }
 
 private:

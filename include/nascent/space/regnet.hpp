@@ -73,12 +73,14 @@ inline constexpr std::int64_t max_width = 65536;
 /// Round half to even, as numpy's `round` and Python's `round` (std::round rounds halves away
 /// from zero, which would change widths such as round(40 / 16) = 2).
 [[nodiscard]] inline double round_half_even(double x) noexcept {
-    if (std::abs(x - std::trunc(x)) == 0.5) return 2.0 * std::round(x / 2.0);
+    if (std::abs(x - std::trunc(x)) == 0.5)
+        return 2.0 * std::round(x / 2.0);
     return std::round(x);
 }
 
 [[nodiscard]] inline bool is_power_of_two(double x) noexcept {
-    if (!(x > 0) || !std::isfinite(x)) return false;
+    if (!(x > 0) || !std::isfinite(x))
+        return false;
     int exponent = 0;
     return std::frexp(x, &exponent) == 0.5;
 }
@@ -142,7 +144,8 @@ struct design {
 /// The quantized per-block widths w_j (before the compatibility adjustment).
 [[nodiscard]] inline std::vector<std::int64_t> block_widths(const params& p,
                                                             std::int64_t* levels = nullptr) {
-    if (const auto why = why_malformed(p)) throw std::invalid_argument("invalid RegNet: " + *why);
+    if (const auto why = why_malformed(p))
+        throw std::invalid_argument("invalid RegNet: " + *why);
     std::vector<std::int64_t> widths;
     widths.reserve(static_cast<std::size_t>(p.depth));
     const auto w0 = static_cast<double>(p.w0);
@@ -156,7 +159,8 @@ struct design {
             static_cast<std::int64_t>(round_half_even(w / static_cast<double>(width_quantum))) *
             width_quantum);
     }
-    if (levels != nullptr) *levels = static_cast<std::int64_t>(max_level) + 1;
+    if (levels != nullptr)
+        *levels = static_cast<std::int64_t>(max_level) + 1;
     return widths;
 }
 
@@ -294,7 +298,8 @@ namespace detail {
 /// of step q = 1/per_unit and kept inside [lo, hi]. A fixed interval gives its value.
 template <RandomGenerator G>
 [[nodiscard]] double log_uniform_on_grid(G& gen, interval<double> range, double per_unit) {
-    if (range.fixed()) return range.lo;
+    if (range.fixed())
+        return range.lo;
     const double q = 1.0 / per_unit;
     const double a = std::log(range.lo - std::min(q, range.lo / 2));
     const double b = std::log(range.hi);
@@ -316,18 +321,21 @@ template <RandomGenerator G>
 /// pycls' power2_or_log_uniform(lo, hi, 8) over the group-width grid within [lo, hi].
 template <RandomGenerator G>
 [[nodiscard]] std::int64_t group_width(G& gen, interval<std::int64_t> range) {
-    if (range.fixed()) return range.lo;
+    if (range.fixed())
+        return range.lo;
     std::int64_t small = 0; // powers of two below 8 in range
     std::int64_t large = 0; // powers of two from 8 in range: the odds of a multiple of 8
     for (std::int64_t p = 1; p <= range.hi; p *= 2) {
-        if (p >= range.lo) ++(p < 8 ? small : large);
+        if (p >= range.lo)
+            ++(p < 8 ? small : large);
     }
     if (small + large > 0) {
         const auto pick = static_cast<std::int64_t>(
             uniform_index(gen, static_cast<std::uint64_t>(small + large)));
         if (pick < small) { // the pick-th power of two in range
             std::int64_t p = 1;
-            while (p < range.lo) p *= 2;
+            while (p < range.lo)
+                p *= 2;
             return p << pick;
         }
     }
@@ -354,7 +362,8 @@ public:
     [[nodiscard]] params sample(G& gen) const {
         for (std::int64_t t = 0; t < m_options.max_tries; ++t) {
             const params p = draw(gen);
-            if (is_valid(p)) return p;
+            if (is_valid(p))
+                return p;
         }
         throw std::runtime_error("regnet::space: no RegNet met the constraints in " +
                                  std::to_string(m_options.max_tries) + " draws (stages [" +
@@ -386,7 +395,8 @@ public:
     /// two), a stage for every quantization level, stage count, FLOPs and params in range.
     [[nodiscard]] bool is_valid(const params& p) const {
         const auto& o = m_options;
-        if (why_malformed(p)) return false;
+        if (why_malformed(p))
+            return false;
         if (!o.depth.contains(p.depth) || !o.w0.contains(p.w0) || !o.wa.contains(p.wa) ||
             !o.wm.contains(p.wm) || !o.group_width.contains(p.group_width) ||
             !o.bottleneck.contains(p.bottleneck) || !detail::on_group_grid(p.group_width)) {
@@ -394,10 +404,12 @@ public:
         }
         const auto d = generate(p);
         const auto n = static_cast<std::int64_t>(d.stages.size());
-        if (n != d.levels || !o.stages.contains(n)) return false;
+        if (n != d.levels || !o.stages.contains(n))
+            return false;
         if (constrains_cost()) {
             const auto c = anynet_complexity(d.stages, o.network);
-            if (!o.flops.contains(c.flops) || !o.params.contains(c.params)) return false;
+            if (!o.flops.contains(c.flops) || !o.params.contains(c.params))
+                return false;
         }
         return true;
     }
@@ -469,7 +481,8 @@ public:
         p.wm = real("wm", "g");
         p.group_width = integer("g", "b");
         p.bottleneck = real("b", "");
-        if (const auto why = why_malformed(p)) throw fail(*why);
+        if (const auto why = why_malformed(p))
+            throw fail(*why);
         return p;
     }
 
@@ -492,7 +505,8 @@ private:
             }
         };
         auto ordered = [&](auto r, const char* name) {
-            if (!(r.lo <= r.hi)) throw fail(std::string(name) + " " + range_text(r) + " is empty");
+            if (!(r.lo <= r.hi))
+                throw fail(std::string(name) + " " + range_text(r) + " is empty");
         };
         ordered(o.depth, "depth");
         ordered(o.w0, "w0");
@@ -518,7 +532,8 @@ private:
                            " (or be a single value)");
         };
         grid_range(o.wa, 0.0, 10, "wa", "(0, 65536]");
-        if (!(o.wm.lo > 1)) throw fail("wm " + range_text(o.wm) + " must lie above 1");
+        if (!(o.wm.lo > 1))
+            throw fail("wm " + range_text(o.wm) + " must lie above 1");
         grid_range(o.wm, 1.0, 1000, "wm", "(1, 65536]");
         bool any_group = false;
         for (std::int64_t g = std::max<std::int64_t>(o.group_width.lo, 1);
@@ -568,13 +583,20 @@ struct perturb_one {
         enum which : std::uint8_t { d, w0, wa, wm, g, b };
         which movable[6];
         std::uint64_t n = 0;
-        if (!o.depth.fixed()) movable[n++] = d;
-        if (!o.w0.fixed()) movable[n++] = w0;
-        if (!o.wa.fixed()) movable[n++] = wa;
-        if (!o.wm.fixed()) movable[n++] = wm;
-        if (!o.group_width.fixed()) movable[n++] = g;
-        if (!o.bottleneck.fixed()) movable[n++] = b;
-        if (n == 0) return parent;
+        if (!o.depth.fixed())
+            movable[n++] = d;
+        if (!o.w0.fixed())
+            movable[n++] = w0;
+        if (!o.wa.fixed())
+            movable[n++] = wa;
+        if (!o.wm.fixed())
+            movable[n++] = wm;
+        if (!o.group_width.fixed())
+            movable[n++] = g;
+        if (!o.bottleneck.fixed())
+            movable[n++] = b;
+        if (n == 0)
+            return parent;
         for (std::int64_t t = 0; t < max_tries; ++t) {
             params child = parent;
             const bool up = (gen() >> 63U) != 0;
@@ -599,7 +621,8 @@ struct perturb_one {
                 child.bottleneck = up ? parent.bottleneck * 2 : parent.bottleneck / 2;
                 break;
             }
-            if (child != parent && s.is_valid(child)) return child;
+            if (child != parent && s.is_valid(child))
+                return child;
         }
         return parent;
     }
@@ -610,7 +633,8 @@ private:
         const double factor = std::exp(uniform_real(gen) * std::log1p(step));
         const double y = up ? std::ceil(x * factor * per_unit) / per_unit
                             : std::floor(x / factor * per_unit) / per_unit;
-        if (y != x) return y;
+        if (y != x)
+            return y;
         return (std::round(x * per_unit) + (up ? 1 : -1)) / per_unit;
     }
 };

@@ -40,7 +40,8 @@ public:
     explicit tpe_sampler(tpe_options opts = {}) : m_options(opts) {}
 
     void observe(const genotype& g, std::size_t level, double reward) {
-        if (m_observations.size() <= level) m_observations.resize(level + 1);
+        if (m_observations.size() <= level)
+            m_observations.resize(level + 1);
         m_observations[level].push_back({g, reward});
     }
 
@@ -49,8 +50,10 @@ public:
         const std::size_t d = space.positions();
         const std::size_t needed = 2 * (d + 1);
         std::size_t level = m_observations.size();
-        while (level > 0 && count_finite(m_observations[level - 1]) < needed) --level;
-        if (level == 0 || uniform_real(gen) < m_options.random_fraction) return space.sample(gen);
+        while (level > 0 && count_finite(m_observations[level - 1]) < needed)
+            --level;
+        if (level == 0 || uniform_real(gen) < m_options.random_fraction)
+            return space.sample(gen);
         --level; // the highest level with enough observations
         if (!m_model || m_model_level != level || m_model_size != m_observations[level].size()) {
             fit(space, level);
@@ -88,14 +91,16 @@ private:
         const std::size_t d = space.positions();
         std::vector<const observation*> sorted;
         for (const auto& o : data) {
-            if (std::isfinite(o.reward)) sorted.push_back(&o);
+            if (std::isfinite(o.reward))
+                sorted.push_back(&o);
         }
-        std::stable_sort(sorted.begin(), sorted.end(), [](const observation* a, const observation* b) {
-            return a->reward > b->reward;
-        });
+        std::stable_sort(
+            sorted.begin(), sorted.end(),
+            [](const observation* a, const observation* b) { return a->reward > b->reward; });
         const std::size_t n = sorted.size();
-        const std::size_t n_good = std::min(n, std::max<std::size_t>(
-            d + 1, static_cast<std::size_t>(m_options.top_fraction * static_cast<double>(n))));
+        const std::size_t n_good = std::min(
+            n, std::max<std::size_t>(d + 1, static_cast<std::size_t>(m_options.top_fraction *
+                                                                     static_cast<double>(n))));
         const std::size_t n_bad = std::min(n, std::max<std::size_t>(d + 1, n - n_good));
         const auto mid = sorted.begin() + static_cast<std::ptrdiff_t>(n_good);
         const auto bad_begin = sorted.end() - static_cast<std::ptrdiff_t>(n_bad);
@@ -106,7 +111,8 @@ private:
     }
 
     static std::size_t count_finite(const std::vector<observation>& v) {
-        return static_cast<std::size_t>(std::ranges::count_if(v, [](const observation& o) { return std::isfinite(o.reward); }));
+        return static_cast<std::size_t>(
+            std::ranges::count_if(v, [](const observation& o) { return std::isfinite(o.reward); }));
     }
 
     // A product of Aitchison-Aitken kernels centred on the given points.
@@ -138,10 +144,12 @@ private:
             genotype x = m_points[uniform_index(gen, m_points.size())]->arch;
             for (std::size_t i = 0; i < m_lambda.size(); ++i) {
                 const std::size_t c = space.choices(i);
-                const double lambda = std::min(m_lambda[i] * widen, static_cast<double>(c - 1) / static_cast<double>(c));
+                const double lambda = std::min(m_lambda[i] * widen,
+                                               static_cast<double>(c - 1) / static_cast<double>(c));
                 if (c > 1 && uniform_real(gen) < lambda) {
                     auto v = uniform_index(gen, c - 1);
-                    if (v >= static_cast<std::size_t>(x[i])) ++v;
+                    if (v >= static_cast<std::size_t>(x[i]))
+                        ++v;
                     x[i] = static_cast<std::remove_cvref_t<decltype(x[i])>>(v);
                 }
             }
@@ -151,16 +159,20 @@ private:
     private:
         // Probability of a value under one kernel: 1 - lambda at the centre, else lambda / (c-1).
         static double kernel(std::size_t c, double lambda, bool same) {
-            if (c <= 1) return 1.0;
+            if (c <= 1)
+                return 1.0;
             return same ? 1.0 - lambda : lambda / static_cast<double>(c - 1);
         }
         // Leave-one-out likelihood over a grid of bandwidths (the uniform kernel at (c-1)/c),
         // from the counts of each value: O(n + c) per bandwidth.
         double choose_bandwidth(std::size_t c, std::size_t position, double min_bandwidth) const {
-            const double max_lambda = static_cast<double>(c - 1) / static_cast<double>(std::max<std::size_t>(c, 1));
-            if (c <= 1 || m_points.size() < 2) return max_lambda;
+            const double max_lambda =
+                static_cast<double>(c - 1) / static_cast<double>(std::max<std::size_t>(c, 1));
+            if (c <= 1 || m_points.size() < 2)
+                return max_lambda;
             std::vector<std::size_t> count(c, 0);
-            for (const auto* p : m_points) ++count[static_cast<std::size_t>(p->arch[position])];
+            for (const auto* p : m_points)
+                ++count[static_cast<std::size_t>(p->arch[position])];
             const double others = static_cast<double>(m_points.size() - 1);
             double best = max_lambda;
             double best_ll = -std::numeric_limits<double>::infinity();
@@ -168,7 +180,8 @@ private:
                 const double lambda = std::max(min_bandwidth, frac * max_lambda);
                 double ll = 0;
                 for (std::size_t v = 0; v < c; ++v) {
-                    if (count[v] == 0) continue;
+                    if (count[v] == 0)
+                        continue;
                     const double same = static_cast<double>(count[v] - 1);
                     const double p = same * (1.0 - lambda) +
                                      (others - same) * lambda / static_cast<double>(c - 1);
@@ -188,7 +201,7 @@ private:
 
     tpe_options m_options;
     std::vector<std::vector<observation>> m_observations; // per fidelity level
-    std::optional<std::pair<density, density>> m_model;    // (good, bad)
+    std::optional<std::pair<density, density>> m_model;   // (good, bad)
     std::size_t m_model_level = 0;
     std::size_t m_model_size = 0;
 };

@@ -24,7 +24,8 @@ public:
 
     template <RandomGenerator G>
     [[nodiscard]] genotype ask(G& gen) {
-        if (!m_scanning) return m_space.sample(gen); // a (re)start
+        if (!m_scanning)
+            return m_space.sample(gen); // a (re)start
         if (m_shuffle_pending) {
             nascent::shuffle(m_neighbours.begin(), m_neighbours.end(), gen);
             m_shuffle_pending = false;
@@ -41,7 +42,8 @@ public:
             m_best = g;
             m_best_reward = e.reward;
         }
-        if (++m_told < m_neighbours.size()) return;
+        if (++m_told < m_neighbours.size())
+            return;
         if (m_best_reward > m_current_reward) {
             const genotype next = m_best;
             move_to(next, m_best_reward);

@@ -49,28 +49,37 @@ public:
     nsga2(S space, pareto::objectives objectives, nsga2_options opts = {},
           std::vector<pareto::constraint> constraints = {}, M mutator = {}, C crossover = {})
         : m_space(std::move(space)), m_objectives(std::move(objectives)), m_options(opts),
-          m_constraints(std::move(constraints)), m_mutator(std::move(mutator)), m_crossover(std::move(crossover)) {
+          m_constraints(std::move(constraints)), m_mutator(std::move(mutator)),
+          m_crossover(std::move(crossover)) {
         if (opts.population < 2) {
-            throw std::invalid_argument("nsga2: population must be >= 2, got " + std::to_string(opts.population));
+            throw std::invalid_argument("nsga2: population must be >= 2, got " +
+                                        std::to_string(opts.population));
         }
         for (const double p : {opts.crossover_probability, opts.mutation_probability}) {
-            if (!(p >= 0 && p <= 1)) throw std::invalid_argument("nsga2: probabilities must lie in [0, 1], got " + std::to_string(p));
+            if (!(p >= 0 && p <= 1))
+                throw std::invalid_argument("nsga2: probabilities must lie in [0, 1], got " +
+                                            std::to_string(p));
         }
     }
 
     template <RandomGenerator G>
     [[nodiscard]] genotype ask(G& gen) {
-        if (m_parents.empty()) return m_space.sample(gen);
+        if (m_parents.empty())
+            return m_space.sample(gen);
         const auto& a = m_parents[tournament(gen)].arch;
         const auto& b = m_parents[tournament(gen)].arch;
-        genotype child = uniform_real(gen) < m_options.crossover_probability ? m_crossover(m_space, a, b, gen) : a;
-        if (uniform_real(gen) < m_options.mutation_probability) child = m_mutator(m_space, child, gen);
+        genotype child = uniform_real(gen) < m_options.crossover_probability
+                             ? m_crossover(m_space, a, b, gen)
+                             : a;
+        if (uniform_real(gen) < m_options.mutation_probability)
+            child = m_mutator(m_space, child, gen);
         return child;
     }
 
     void tell(const genotype& g, const evaluation& e) {
         m_offspring.push_back({g, pareto::score(e, m_objectives, m_constraints)});
-        if (m_offspring.size() < m_options.population) return;
+        if (m_offspring.size() < m_options.population)
+            return;
         // Generation complete: survivors of parents + offspring.
         std::move(m_offspring.begin(), m_offspring.end(), std::back_inserter(m_parents));
         m_offspring.clear();
@@ -85,7 +94,8 @@ public:
     /// The current parents (after the last completed generation).
     [[nodiscard]] std::vector<genotype> population() const {
         std::vector<genotype> out;
-        for (const auto& p : m_parents) out.push_back(p.arch);
+        for (const auto& p : m_parents)
+            out.push_back(p.arch);
         return out;
     }
 
@@ -99,8 +109,10 @@ private:
 
     // Whether a beats b in a binary tournament.
     static bool better(const individual& a, const individual& b) {
-        if (a.score.violation != b.score.violation) return a.score.violation < b.score.violation;
-        if (a.rank != b.rank) return a.rank < b.rank;
+        if (a.score.violation != b.score.violation)
+            return a.score.violation < b.score.violation;
+        if (a.rank != b.rank)
+            return a.rank < b.rank;
         return a.crowding > b.crowding;
     }
 
@@ -139,9 +151,10 @@ private:
             }
         }
         if (next.size() < n) {
-            std::stable_sort(infeasible.begin(), infeasible.end(), [&](std::size_t a, std::size_t b) {
-                return m_parents[a].score.violation < m_parents[b].score.violation;
-            });
+            std::stable_sort(infeasible.begin(), infeasible.end(),
+                             [&](std::size_t a, std::size_t b) {
+                                 return m_parents[a].score.violation < m_parents[b].score.violation;
+                             });
             for (std::size_t k = 0; k < infeasible.size() && next.size() < n; ++k) {
                 next.push_back(std::move(m_parents[infeasible[k]]));
             }

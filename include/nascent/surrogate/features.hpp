@@ -44,13 +44,16 @@ template <class Space>
 struct edge_ops {
     [[nodiscard]] Eigen::VectorXd operator()(const genotype_t<Space>& cell) const {
         const auto edges = Space::edges(cell);
-        constexpr bool with_inputs = requires { Space::num_inputs; };
+        constexpr bool with_inputs = requires {
+            Space::num_inputs;
+        };
         constexpr Eigen::Index per_edge = with_inputs ? 2 : 1;
         Eigen::VectorXd v(static_cast<Eigen::Index>(edges.size()) * per_edge);
         for (std::size_t e = 0; e < edges.size(); ++e) {
             const auto i = static_cast<Eigen::Index>(e) * per_edge;
             v[i] = edges[e].op;
-            if constexpr (with_inputs) v[i + 1] = edges[e].from;
+            if constexpr (with_inputs)
+                v[i + 1] = edges[e].from;
         }
         return v;
     }

@@ -17,10 +17,11 @@
 // Fitting factorises K = sf2 k(X, X) + sn2 I by Cholesky (linalg.hpp: Eigen's LLT on blocks of up
 // to 192 rows, two cores on larger ones through oneTBB, bit-identical results for any number of
 // threads); if that fails it retries with a jitter of 1e-8, 1e-7, ..., 1e-2 times the mean
-// diagonal added to K, and throws std::runtime_error if even 1e-2 fails. With `optimise` (default) theta maximises the log
-// marginal likelihood, by projected L-BFGS (optimise.hpp) with analytic gradients, from the
-// current theta and `restarts` further starts drawn uniformly (in log space) within the bounds
-// from an explicit nascent::rng (`fit(xs, ys, gen)`, or one seeded with options.seed).
+// diagonal added to K, and throws std::runtime_error if even 1e-2 fails. With `optimise` (default)
+// theta maximises the log marginal likelihood, by projected L-BFGS (optimise.hpp) with analytic
+// gradients, from the current theta and `restarts` further starts drawn uniformly (in log space)
+// within the bounds from an explicit nascent::rng (`fit(xs, ys, gen)`, or one seeded with
+// options.seed).
 //
 // Predictions are in target units; `variance` is that of the latent function f (what acquisition
 // functions use); add noise_variance() * target_scale()^2 for a new observation's variance.
@@ -98,9 +99,9 @@ struct gp_fit_report {
 
 /// F maps a G to the kernel's input.
 template <class F, class G, class K>
-concept feature_map_for =
-    std::invocable<const F&, const G&> &&
-    std::convertible_to<std::invoke_result_t<const F&, const G&>, typename K::input>;
+concept feature_map_for = std::invocable<const F&, const G&> &&
+                          std::convertible_to < std::invoke_result_t<const F&, const G&>,
+typename K::input > ;
 
 namespace detail {
 
@@ -121,8 +122,7 @@ public:
     using input_type = typename K::input;
     using data_type = typename K::data;
 
-    gp()
-        requires std::default_initializable<K> && std::default_initializable<FeatureMap>
+    gp() requires std::default_initializable<K> && std::default_initializable<FeatureMap>
         : gp(K{}, FeatureMap{}, gp_options{}) {}
 
     explicit gp(K kernel, FeatureMap features = {}, const gp_options& options = {})
@@ -131,10 +131,10 @@ public:
         check_range(options.kernel_bounds, "kernel_bounds");
         check_range(options.noise_bounds, "noise_bounds");
         m_theta = detail::concat(
-            detail::concat(Eigen::VectorXd::Constant(1, std::log(detail::check_positive(
-                                                            options.signal_variance,
-                                                            "gp signal_variance"))),
-                           m_kernel.params()),
+            detail::concat(
+                Eigen::VectorXd::Constant(1, std::log(detail::check_positive(
+                                                 options.signal_variance, "gp signal_variance"))),
+                m_kernel.params()),
             Eigen::VectorXd::Constant(
                 1, std::log(detail::check_positive(options.noise_variance, "gp noise_variance"))));
     }
@@ -144,18 +144,18 @@ public:
 
     /// Fits on genotypes and targets; hyper-parameter restarts come from rng(options.seed).
     template <std::ranges::input_range R, std::ranges::input_range Y>
-        requires feature_map_for<FeatureMap, std::ranges::range_value_t<R>, K> &&
-                 std::convertible_to<std::ranges::range_value_t<Y>, double>
-    void fit(const R& xs, const Y& ys) {
+    requires feature_map_for<FeatureMap, std::ranges::range_value_t<R>, K> &&
+        std::convertible_to < std::ranges::range_value_t<Y>,
+    double > void fit(const R& xs, const Y& ys) {
         rng gen(m_options.seed);
         fit(xs, ys, gen);
     }
 
     /// Fits, drawing hyper-parameter restarts from `gen`.
     template <std::ranges::input_range R, std::ranges::input_range Y>
-        requires feature_map_for<FeatureMap, std::ranges::range_value_t<R>, K> &&
-                 std::convertible_to<std::ranges::range_value_t<Y>, double>
-    void fit(const R& xs, const Y& ys, rng& gen) {
+    requires feature_map_for<FeatureMap, std::ranges::range_value_t<R>, K> &&
+        std::convertible_to < std::ranges::range_value_t<Y>,
+    double > void fit(const R& xs, const Y& ys, rng& gen) {
         const std::vector<double> y(std::ranges::begin(ys), std::ranges::end(ys));
         auto inputs = map_features(xs);
         const std::size_t cap = m_options.optimise_on_at_most;
@@ -166,7 +166,8 @@ public:
         // Hyper-parameters from a random subset (kept in data order), then all points at them.
         std::vector<std::size_t> pick(inputs.size());
         std::iota(pick.begin(), pick.end(), std::size_t{0});
-        for (std::size_t i = 0; i < cap; ++i) std::swap(pick[i], pick[i + uniform_index(gen, pick.size() - i)]);
+        for (std::size_t i = 0; i < cap; ++i)
+            std::swap(pick[i], pick[i + uniform_index(gen, pick.size() - i)]);
         pick.resize(cap);
         std::ranges::sort(pick);
         std::vector<input_type> sub_x;
@@ -212,7 +213,7 @@ public:
 
     /// Posterior mean and latent variance at one genotype, in target units.
     template <class G>
-        requires feature_map_for<FeatureMap, G, K>
+    requires feature_map_for<FeatureMap, G, K>
     [[nodiscard]] prediction predict(const G& g) const {
         const input_type x = m_features(g);
         return predict_features(K::make_data(std::span<const input_type>(&x, 1)))[0];
@@ -220,7 +221,7 @@ public:
 
     /// Predictions for many genotypes (in blocks, to bound the memory of cross-covariances).
     template <std::ranges::input_range R>
-        requires feature_map_for<FeatureMap, std::ranges::range_value_t<R>, K>
+    requires feature_map_for<FeatureMap, std::ranges::range_value_t<R>, K>
     [[nodiscard]] std::vector<prediction> predict_batch(const R& xs) const {
         std::vector<prediction> out;
         std::vector<input_type> block;
@@ -231,9 +232,11 @@ public:
         };
         for (const auto& g : xs) {
             block.push_back(m_features(g));
-            if (block.size() == 2048) flush();
+            if (block.size() == 2048)
+                flush();
         }
-        if (!block.empty()) flush();
+        if (!block.empty())
+            flush();
         return out;
     }
 
@@ -241,7 +244,8 @@ public:
     [[nodiscard]] std::vector<prediction> predict_features(const data_type& xs) const {
         require_fitted("predict");
         const auto m = static_cast<Eigen::Index>(K::size(xs));
-        if (m == 0) return {};
+        if (m == 0)
+            return {};
         const double sf2 = std::exp(m_theta[0]);
         Eigen::MatrixXd ks = sf2 * m_kernel.cross(m_state.x, xs);
         const Eigen::VectorXd kss = sf2 * m_kernel.diag(xs);
@@ -266,10 +270,8 @@ public:
 
     /// Adds one observation with the hyper-parameters fixed, in O(n^2) (see the header comment).
     template <class G>
-        requires feature_map_for<FeatureMap, G, K>
-    void add(const G& g, double y) {
-        add_features(m_features(g), y);
-    }
+    requires feature_map_for<FeatureMap, G, K>
+    void add(const G& g, double y) { add_features(m_features(g), y); }
 
     void add_features(const input_type& x, double y) {
         require_fitted("add");
@@ -323,7 +325,8 @@ public:
     /// Sets theta; a fitted model is refactorised at once (its data kept).
     void set_hyperparameters(const Eigen::VectorXd& theta) {
         detail::check_param_count(theta, static_cast<std::size_t>(m_theta.size()), "gp");
-        if (!theta.allFinite()) throw std::invalid_argument("gp: hyper-parameters must be finite");
+        if (!theta.allFinite())
+            throw std::invalid_argument("gp: hyper-parameters must be finite");
         if (fitted()) {
             state s = m_state;
             workspace ws{m_kernel};
@@ -365,7 +368,8 @@ public:
         detail::check_param_count(theta, static_cast<std::size_t>(m_theta.size()), "gp");
         workspace ws{m_kernel};
         const auto value = evaluate(m_state, theta, ws, gradient);
-        if (!value) throw_not_positive_definite(theta);
+        if (!value)
+            throw_not_positive_definite(theta);
         return *value;
     }
 
@@ -391,9 +395,11 @@ private:
         Eigen::MatrixXd l{};
     };
 
-    void fit_data(data_type x, std::span<const double> ys, rng& gen, bool optimise_hyperparameters) {
+    void fit_data(data_type x, std::span<const double> ys, rng& gen,
+                  bool optimise_hyperparameters) {
         const std::size_t n = K::size(x);
-        if (n == 0) throw std::invalid_argument("gp::fit: no training points (need at least one)");
+        if (n == 0)
+            throw std::invalid_argument("gp::fit: no training points (need at least one)");
         if (ys.size() != n) {
             throw std::invalid_argument("gp::fit: " + std::to_string(n) + " points but " +
                                         std::to_string(ys.size()) + " targets");
@@ -440,7 +446,8 @@ private:
         }
     }
     void require_fitted(const char* what) const {
-        if (!fitted()) throw std::logic_error(std::string("gp::") + what + " called before fit");
+        if (!fitted())
+            throw std::logic_error(std::string("gp::") + what + " called before fit");
     }
     [[noreturn]] static void throw_not_positive_definite(const Eigen::VectorXd& theta) {
         std::string t;
@@ -448,7 +455,9 @@ private:
             t += (i > 0 ? ", " : "") + std::to_string(theta[i]);
         }
         throw std::runtime_error("gp: the covariance matrix is not positive definite at log "
-                                 "hyper-parameters [" + t + "], even with a jitter of 1e-2 times "
+                                 "hyper-parameters [" +
+                                 t +
+                                 "], even with a jitter of 1e-2 times "
                                  "its mean diagonal");
     }
 
@@ -459,8 +468,10 @@ private:
     template <class R>
     [[nodiscard]] std::vector<input_type> map_features(const R& xs) const {
         std::vector<input_type> out;
-        if constexpr (std::ranges::sized_range<R>) out.reserve(std::ranges::size(xs));
-        for (const auto& g : xs) out.push_back(m_features(g));
+        if constexpr (std::ranges::sized_range<R>)
+            out.reserve(std::ranges::size(xs));
+        for (const auto& g : xs)
+            out.push_back(m_features(g));
         return out;
     }
 
@@ -484,13 +495,16 @@ private:
     static std::optional<double> factorise(const Eigen::MatrixXd& gram, double sf2, double sn2,
                                            Eigen::MatrixXd& l) {
         const double mean_diagonal = sf2 * gram.diagonal().mean() + sn2;
-        if (!std::isfinite(mean_diagonal)) return std::nullopt;
+        if (!std::isfinite(mean_diagonal))
+            return std::nullopt;
         double jitter = 0.0;
         for (int attempt = 0; attempt <= 7; ++attempt) {
-            if (attempt > 0) jitter = std::pow(10.0, attempt - 9) * mean_diagonal; // 1e-8..1e-2
+            if (attempt > 0)
+                jitter = std::pow(10.0, attempt - 9) * mean_diagonal; // 1e-8..1e-2
             l = sf2 * gram;
             l.diagonal().array() += sn2 + jitter;
-            if (detail::cholesky_in_place(l)) return jitter;
+            if (detail::cholesky_in_place(l))
+                return jitter;
         }
         return std::nullopt;
     }
@@ -506,8 +520,9 @@ private:
     }
 
     /// Log marginal likelihood (and gradient) at theta; nullopt if K cannot be factorised.
-    [[nodiscard]] static std::optional<double> evaluate(const state& s, const Eigen::VectorXd& theta,
-                                                        workspace& ws, Eigen::VectorXd* gradient) {
+    [[nodiscard]] static std::optional<double> evaluate(const state& s,
+                                                        const Eigen::VectorXd& theta, workspace& ws,
+                                                        Eigen::VectorXd* gradient) {
         const Eigen::VectorXd kp = kernel_part(theta);
         if (ws.gram.size() == 0 || ws.gram_params.size() != kp.size() || ws.gram_params != kp) {
             ws.kernel.set_params(kp);
@@ -516,7 +531,8 @@ private:
         }
         const double sf2 = std::exp(theta[0]);
         const double sn2 = std::exp(theta[theta.size() - 1]);
-        if (!factorise(ws.gram, sf2, sn2, ws.l)) return std::nullopt;
+        if (!factorise(ws.gram, sf2, sn2, ws.l))
+            return std::nullopt;
         auto lower = ws.l.template triangularView<Eigen::Lower>();
         Eigen::VectorXd alpha = lower.solve(s.y_std);
         lower.transpose().solveInPlace(alpha);
@@ -557,9 +573,10 @@ private:
             ws.gram = ws.kernel.gram(s.x);
             ws.gram_params = kp;
         }
-        const auto jitter = factorise(ws.gram, std::exp(theta[0]),
-                                      std::exp(theta[theta.size() - 1]), s.l);
-        if (!jitter) throw_not_positive_definite(theta);
+        const auto jitter =
+            factorise(ws.gram, std::exp(theta[0]), std::exp(theta[theta.size() - 1]), s.l);
+        if (!jitter)
+            throw_not_positive_definite(theta);
         s.jitter = *jitter;
         s.l.template triangularView<Eigen::StrictlyUpper>().setZero();
         solve_alpha(s);
@@ -581,7 +598,8 @@ private:
 
         auto objective = [&](const Eigen::VectorXd& theta, Eigen::VectorXd& gradient) {
             const auto value = evaluate(s, theta, ws, &gradient);
-            if (!value) return std::numeric_limits<double>::infinity();
+            if (!value)
+                return std::numeric_limits<double>::infinity();
             gradient = -gradient;
             return -*value;
         };
@@ -598,9 +616,11 @@ private:
             ++report.starts;
             report.iterations += r.iterations;
             report.evaluations += r.evaluations;
-            if (std::isfinite(r.value) && (!best || r.value < best->value)) best = std::move(r);
+            if (std::isfinite(r.value) && (!best || r.value < best->value))
+                best = std::move(r);
         }
-        if (!best) throw_not_positive_definite(m_theta);
+        if (!best)
+            throw_not_positive_definite(m_theta);
         return best->x;
     }
 

@@ -19,11 +19,14 @@ namespace nascent::surrogate::detail {
 inline constexpr Eigen::Index linalg_leaf = 192;
 
 /// Split point of n rows: about half, a multiple of 8 (aligned SIMD blocks).
-[[nodiscard]] inline Eigen::Index half_of(Eigen::Index n) noexcept { return (n / 2 + 7) / 8 * 8; }
+[[nodiscard]] inline Eigen::Index half_of(Eigen::Index n) noexcept {
+    return (n / 2 + 7) / 8 * 8;
+}
 
 /// c (lower triangle) -= a a^T; the rows of a split into two halves, run as two tasks:
 /// [c11 -= a1 a1^T, c22 -= a2 a2^T] and c21 -= a2 a1^T (equal flops).
-inline void syrk_lower_subtract(Eigen::Ref<Eigen::MatrixXd> c, const Eigen::Ref<const Eigen::MatrixXd>& a) {
+inline void syrk_lower_subtract(Eigen::Ref<Eigen::MatrixXd> c,
+                                const Eigen::Ref<const Eigen::MatrixXd>& a) {
     const Eigen::Index m = c.rows();
     if (m <= linalg_leaf) {
         c.selfadjointView<Eigen::Lower>().rankUpdate(a, -1.0);
@@ -35,7 +38,10 @@ inline void syrk_lower_subtract(Eigen::Ref<Eigen::MatrixXd> c, const Eigen::Ref<
             syrk_lower_subtract(c.topLeftCorner(h, h), a.topRows(h));
             syrk_lower_subtract(c.bottomRightCorner(m - h, m - h), a.bottomRows(m - h));
         },
-        [&] { c.bottomLeftCorner(m - h, h).noalias() -= a.bottomRows(m - h) * a.topRows(h).transpose(); });
+        [&] {
+            c.bottomLeftCorner(m - h, h).noalias() -=
+                a.bottomRows(m - h) * a.topRows(h).transpose();
+        });
 }
 
 /// b <- b l^-T for lower-triangular l (rows of b are independent: two halves, two tasks).
@@ -52,7 +58,8 @@ inline void solve_right_lower_transpose(const Eigen::Ref<const Eigen::MatrixXd>&
 }
 
 /// b <- l^-1 b for lower-triangular l (columns of b are independent).
-inline void solve_left_lower(const Eigen::Ref<const Eigen::MatrixXd>& l, Eigen::Ref<Eigen::MatrixXd> b) {
+inline void solve_left_lower(const Eigen::Ref<const Eigen::MatrixXd>& l,
+                             Eigen::Ref<Eigen::MatrixXd> b) {
     const Eigen::Index m = b.cols();
     if (m <= linalg_leaf || m * l.rows() <= linalg_leaf * linalg_leaf) {
         l.triangularView<Eigen::Lower>().solveInPlace(b);
@@ -72,7 +79,8 @@ inline void solve_left_lower(const Eigen::Ref<const Eigen::MatrixXd>& l, Eigen::
         return llt.info() == Eigen::Success;
     }
     const Eigen::Index h = half_of(n);
-    if (!cholesky_in_place(a.topLeftCorner(h, h))) return false;
+    if (!cholesky_in_place(a.topLeftCorner(h, h)))
+        return false;
     solve_right_lower_transpose(a.topLeftCorner(h, h), a.bottomLeftCorner(n - h, h));
     syrk_lower_subtract(a.bottomRightCorner(n - h, n - h), a.bottomLeftCorner(n - h, h));
     return cholesky_in_place(a.bottomRightCorner(n - h, n - h));
@@ -95,11 +103,9 @@ inline void invert_lower_in_place(Eigen::Ref<Eigen::MatrixXd> a) {
     // b <- -(C^-1 (B A^-1)): rows of B A^-1 are independent, then columns of C^-1 (.).
     const Eigen::Index r = b.rows();
     const Eigen::Index hr = half_of(r);
-    tbb::parallel_invoke([&] { b.topRows(hr) = b.topRows(hr) * a11.triangularView<Eigen::Lower>(); },
-                         [&] {
-                             b.bottomRows(r - hr) =
-                                 b.bottomRows(r - hr) * a11.triangularView<Eigen::Lower>();
-                         });
+    tbb::parallel_invoke(
+        [&] { b.topRows(hr) = b.topRows(hr) * a11.triangularView<Eigen::Lower>(); },
+        [&] { b.bottomRows(r - hr) = b.bottomRows(r - hr) * a11.triangularView<Eigen::Lower>(); });
     const Eigen::Index c = b.cols();
     const Eigen::Index hc = half_of(c);
     tbb::parallel_invoke(

@@ -45,8 +45,10 @@ class mlp_ensemble {
 public:
     explicit mlp_ensemble(Encoder encoder = {}, mlp_ensemble_options options = {})
         : m_encoder(std::move(encoder)), m_options(options) {
-        if (options.members == 0 || options.width == 0 || options.epochs == 0 || options.batch == 0) {
-            throw std::invalid_argument("mlp_ensemble: members, width, epochs and batch must be >= 1");
+        if (options.members == 0 || options.width == 0 || options.epochs == 0 ||
+            options.batch == 0) {
+            throw std::invalid_argument(
+                "mlp_ensemble: members, width, epochs and batch must be >= 1");
         }
     }
 
@@ -57,15 +59,18 @@ public:
         detail::check_training_data(xs.size(), ys, "mlp_ensemble");
         m_target = detail::standardisation::of(ys);
         m_members.clear();
-        if (!(m_target.scale > 0)) return; // constant targets: predict the constant
+        if (!(m_target.scale > 0))
+            return; // constant targets: predict the constant
 
         m_dims = 0;
         m_in_mean.clear();
         m_in_scale.clear();
         std::vector<std::vector<float>> features;
-        for (const auto& x : xs) features.push_back(encode(x));
+        for (const auto& x : xs)
+            features.push_back(encode(x));
         m_dims = features.front().size();
-        if (m_options.standardise_inputs) fit_input_scaling(features);
+        if (m_options.standardise_inputs)
+            fit_input_scaling(features);
         std::vector<std::shared_ptr<tensor::nn::sequential>> members(m_options.members);
         detail::train_members(m_options.members, [&](std::size_t k) {
             rng member_gen(derive_seed(m_options.seed, k));
@@ -74,7 +79,9 @@ public:
         m_members = std::move(members);
     }
 
-    [[nodiscard]] prediction predict(const G& g) const { return predict_many(std::span<const G>(&g, 1)).front(); }
+    [[nodiscard]] prediction predict(const G& g) const {
+        return predict_many(std::span<const G>(&g, 1)).front();
+    }
 
     /// Predictions for many architectures with one forward pass per member.
     [[nodiscard]] std::vector<prediction> predict_many(std::span<const G> gs) const {
@@ -84,7 +91,8 @@ public:
         tensor::ndarray x({gs.size(), m_dims});
         for (std::size_t r = 0; r < gs.size(); ++r) {
             const auto f = encode(gs[r]);
-            for (std::size_t j = 0; j < m_dims; ++j) x[r * m_dims + j] = f[j];
+            for (std::size_t j = 0; j < m_dims; ++j)
+                x[r * m_dims + j] = f[j];
         }
         tensor::no_grad_guard guard;
         detail::member_moments moments(gs.size(), m_target);
@@ -101,17 +109,20 @@ private:
         std::vector<float> out;
         for (const auto v : e) {
             if (!std::isfinite(static_cast<double>(v))) {
-                throw std::invalid_argument("mlp_ensemble: the encoder gave a non-finite feature (" +
-                                            std::to_string(static_cast<double>(v)) + ") at position " +
-                                            std::to_string(out.size()));
+                throw std::invalid_argument(
+                    "mlp_ensemble: the encoder gave a non-finite feature (" +
+                    std::to_string(static_cast<double>(v)) + ") at position " +
+                    std::to_string(out.size()));
             }
             out.push_back(static_cast<float>(v));
         }
         if (m_dims != 0 && out.size() != m_dims) {
-            throw std::invalid_argument("mlp_ensemble: the encoder gave " + std::to_string(out.size()) +
-                                        " features, expected " + std::to_string(m_dims));
+            throw std::invalid_argument("mlp_ensemble: the encoder gave " +
+                                        std::to_string(out.size()) + " features, expected " +
+                                        std::to_string(m_dims));
         }
-        for (std::size_t j = 0; j < m_in_mean.size(); ++j) out[j] = (out[j] - m_in_mean[j]) / m_in_scale[j];
+        for (std::size_t j = 0; j < m_in_mean.size(); ++j)
+            out[j] = (out[j] - m_in_mean[j]) / m_in_scale[j];
         return out;
     }
 
@@ -123,28 +134,34 @@ private:
         m_in_scale.assign(m_dims, 1.0F);
         for (std::size_t j = 0; j < m_dims; ++j) {
             double mean = 0;
-            for (const auto& r : rows) mean += r[j];
+            for (const auto& r : rows)
+                mean += r[j];
             mean /= n;
             double var = 0;
-            for (const auto& r : rows) var += (r[j] - mean) * (r[j] - mean);
+            for (const auto& r : rows)
+                var += (r[j] - mean) * (r[j] - mean);
             const double sd = std::sqrt(var / n);
             m_in_mean[j] = static_cast<float>(mean);
             m_in_scale[j] = sd > 1e-12 ? static_cast<float>(sd) : 1.0F;
-            for (auto& r : rows) r[j] = (r[j] - m_in_mean[j]) / m_in_scale[j];
+            for (auto& r : rows)
+                r[j] = (r[j] - m_in_mean[j]) / m_in_scale[j];
         }
     }
 
-    std::shared_ptr<tensor::nn::sequential> train_member(const std::vector<std::vector<float>>& features,
-                                                         std::span<const double> ys, rng& gen) const {
+    std::shared_ptr<tensor::nn::sequential>
+    train_member(const std::vector<std::vector<float>>& features, std::span<const double> ys,
+                 rng& gen) const {
         namespace nn = tensor::nn;
         auto net = std::make_shared<nn::sequential>();
         std::size_t in = m_dims;
         for (std::size_t l = 0; l < m_options.hidden_layers; ++l) {
-            net->add(std::make_shared<nn::linear>(nn::linear_options{.in_features = in, .out_features = m_options.width}, gen));
+            net->add(std::make_shared<nn::linear>(
+                nn::linear_options{.in_features = in, .out_features = m_options.width}, gen));
             net->add(std::make_shared<nn::relu>());
             in = m_options.width;
         }
-        net->add(std::make_shared<nn::linear>(nn::linear_options{.in_features = in, .out_features = 1}, gen));
+        net->add(std::make_shared<nn::linear>(
+            nn::linear_options{.in_features = in, .out_features = 1}, gen));
         tensor::optim::adam opt(net->parameters(), {.lr = m_options.lr});
         const std::size_t n = features.size();
         std::vector<std::size_t> order(n);
@@ -157,13 +174,15 @@ private:
                 tensor::ndarray y({b, 1});
                 for (std::size_t r = 0; r < b; ++r) {
                     const auto i = order[start + r];
-                    for (std::size_t j = 0; j < m_dims; ++j) x[r * m_dims + j] = features[i][j];
+                    for (std::size_t j = 0; j < m_dims; ++j)
+                        x[r * m_dims + j] = features[i][j];
                     y[r] = static_cast<float>((ys[i] - m_target.mean) / m_target.scale);
                 }
                 opt.zero_grad();
                 const auto diff = tensor::sub((*net)(tensor::variable(x)), tensor::variable(y));
                 // Mean absolute error, |d| = relu(d) + relu(-d).
-                const auto loss = tensor::mean(tensor::add(tensor::relu(diff), tensor::relu(tensor::scale(diff, -1.0F))));
+                const auto loss = tensor::mean(
+                    tensor::add(tensor::relu(diff), tensor::relu(tensor::scale(diff, -1.0F))));
                 loss.backward();
                 opt.step();
             }
@@ -176,7 +195,7 @@ private:
     mlp_ensemble_options m_options;
     std::vector<std::shared_ptr<tensor::nn::sequential>> m_members;
     std::size_t m_dims = 0;
-    std::vector<float> m_in_mean;  ///< input standardisation (empty: none)
+    std::vector<float> m_in_mean; ///< input standardisation (empty: none)
     std::vector<float> m_in_scale;
     detail::standardisation m_target; ///< of the training targets; scale 0: constant targets
 };

@@ -52,7 +52,8 @@ template <class F>
     Eigen::VectorXd g(n);
     double fx = f(r.x, g);
     r.evaluations = 1;
-    if (!std::isfinite(fx) || !g.allFinite()) return r;
+    if (!std::isfinite(fx) || !g.allFinite())
+        return r;
     r.value = fx;
 
     std::deque<std::pair<Eigen::VectorXd, Eigen::VectorXd>> pairs; // (s, y), newest last
@@ -61,7 +62,8 @@ template <class F>
         // Variables at a bound whose gradient pushes outwards are held there this iteration.
         Eigen::VectorXd pg = g;
         for (Eigen::Index i = 0; i < n; ++i) {
-            if ((r.x[i] <= lower[i] && g[i] > 0.0) || (r.x[i] >= upper[i] && g[i] < 0.0)) pg[i] = 0.0;
+            if ((r.x[i] <= lower[i] && g[i] > 0.0) || (r.x[i] >= upper[i] && g[i] < 0.0))
+                pg[i] = 0.0;
         }
         if (pg.lpNorm<Eigen::Infinity>() <= options.gradient_tolerance) {
             r.converged = true;
@@ -82,13 +84,16 @@ template <class F>
                 sy[k] = 0.0; // no usable curvature along the free variables
                 continue;
             }
-            if (gamma == 0.0) gamma = sy[k] / y.squaredNorm();
+            if (gamma == 0.0)
+                gamma = sy[k] / y.squaredNorm();
             a[k] = s.dot(d) / sy[k];
             d -= a[k] * y;
         }
-        if (gamma > 0.0) d *= gamma;
+        if (gamma > 0.0)
+            d *= gamma;
         for (std::size_t k = 0; k < pairs.size(); ++k) {
-            if (sy[k] == 0.0) continue;
+            if (sy[k] == 0.0)
+                continue;
             const Eigen::VectorXd s = pairs[k].first.cwiseProduct(free);
             const Eigen::VectorXd y = pairs[k].second.cwiseProduct(free);
             d += (a[k] - y.dot(d) / sy[k]) * s;
@@ -113,7 +118,8 @@ template <class F>
             }
         }
         if (!accepted) {
-            if (pairs.empty()) break; // no progress even along the projected gradient
+            if (pairs.empty())
+                break; // no progress even along the projected gradient
             pairs.clear();
             continue;
         }
@@ -121,7 +127,8 @@ template <class F>
         const Eigen::VectorXd y = gn - g;
         if (s.dot(y) > 1e-10 * y.squaredNorm()) { // keep H positive definite
             pairs.emplace_back(s, y);
-            if (pairs.size() > options.memory) pairs.pop_front();
+            if (pairs.size() > options.memory)
+                pairs.pop_front();
         }
         const double decrease = (fx - fn) / std::max({std::abs(fx), std::abs(fn), 1.0});
         r.x = xn;

@@ -16,9 +16,10 @@
 //
 // Relabelling. Node v's label in round t+1 is a hash of (t+1, its label in round t, the sorted
 // labels of its in-neighbours, a separator, the sorted labels of its out-neighbours; a list the
-// `neighbours` option leaves out is empty), each step a splitmix64 mix. The hash is a deterministic compression that needs no dictionary shared between
-// graphs, so features of a new graph are comparable with those of the training graphs without any
-// state; two distinct neighbourhoods collide with probability ~2^-64.
+// `neighbours` option leaves out is empty), each step a splitmix64 mix. The hash is a deterministic
+// compression that needs no dictionary shared between graphs, so features of a new graph are
+// comparable with those of the training graphs without any state; two distinct neighbourhoods
+// collide with probability ~2^-64.
 //
 // Direction. A node's value in a computation DAG depends on its ancestors, and its role on its
 // descendants. The default (`wl_neighbours::both`) aggregates the in- and the out-neighbour
@@ -84,7 +85,8 @@ struct wl_features {
     /// The squared norm: the unnormalised kernel of the graph with itself.
     [[nodiscard]] double squared_norm() const noexcept {
         double s = 0.0;
-        for (const auto& [label, c] : counts) s += c * c;
+        for (const auto& [label, c] : counts)
+            s += c * c;
         return s;
     }
     friend bool operator==(const wl_features&, const wl_features&) = default;
@@ -98,9 +100,9 @@ struct wl_features {
     std::vector<std::vector<std::uint32_t>> out(n);
     for (const auto& [from, to] : g.edges) {
         if (from >= n || to >= n) {
-            throw std::invalid_argument("weisfeiler_lehman: edge " + std::to_string(from) +
-                                        " -> " + std::to_string(to) + " in a graph of " +
-                                        std::to_string(n) + " nodes");
+            throw std::invalid_argument("weisfeiler_lehman: edge " + std::to_string(from) + " -> " +
+                                        std::to_string(to) + " in a graph of " + std::to_string(n) +
+                                        " nodes");
         }
         in[to].push_back(from);
         out[from].push_back(to);
@@ -117,13 +119,17 @@ struct wl_features {
             h = splitmix64(h ^ current[v]);
             auto mix_sorted = [&](const std::vector<std::uint32_t>& neighbours) {
                 scratch.clear();
-                for (const auto u : neighbours) scratch.push_back(current[u]);
+                for (const auto u : neighbours)
+                    scratch.push_back(current[u]);
                 std::ranges::sort(scratch);
-                for (const auto l : scratch) h = splitmix64(h ^ l);
+                for (const auto l : scratch)
+                    h = splitmix64(h ^ l);
             };
-            if (use_in) mix_sorted(in[v]);
+            if (use_in)
+                mix_sorted(in[v]);
             h = splitmix64(h ^ 0x9e3779b97f4a7c15ULL); // separates the in- and out-multisets
-            if (use_out) mix_sorted(out[v]);
+            if (use_out)
+                mix_sorted(out[v]);
             next[v] = h;
         }
         current.swap(next);
@@ -133,7 +139,8 @@ struct wl_features {
     wl_features f;
     for (std::size_t i = 0; i < all.size();) {
         std::size_t j = i;
-        while (j < all.size() && all[j] == all[i]) ++j;
+        while (j < all.size() && all[j] == all[i])
+            ++j;
         f.counts.emplace_back(all[i], static_cast<double>(j - i));
         i = j;
     }
@@ -179,7 +186,8 @@ inline labelled_graph prune_graph(const labelled_graph& g, std::size_t inputs,
                      const std::vector<std::vector<std::uint32_t>>& next) {
         std::vector<bool> seen(n, false);
         std::vector<std::uint32_t> stack(starts);
-        for (const auto s : starts) seen[s] = true;
+        for (const auto s : starts)
+            seen[s] = true;
         while (!stack.empty()) {
             const auto v = stack.back();
             stack.pop_back();
@@ -193,7 +201,8 @@ inline labelled_graph prune_graph(const labelled_graph& g, std::size_t inputs,
         return seen;
     };
     std::vector<std::uint32_t> sources(inputs);
-    for (std::size_t i = 0; i < inputs; ++i) sources[i] = static_cast<std::uint32_t>(i);
+    for (std::size_t i = 0; i < inputs; ++i)
+        sources[i] = static_cast<std::uint32_t>(i);
     const auto forward = reach(sources, succ);
     const auto backward = reach({output}, pred);
     std::vector<std::uint32_t> index(n, UINT32_MAX);
@@ -204,7 +213,8 @@ inline labelled_graph prune_graph(const labelled_graph& g, std::size_t inputs,
         }
     }
     for (const auto& [a, b] : g.edges) {
-        if (index[a] != UINT32_MAX && index[b] != UINT32_MAX) out.add_edge(index[a], index[b]);
+        if (index[a] != UINT32_MAX && index[b] != UINT32_MAX)
+            out.add_edge(index[a], index[b]);
     }
     return out;
 }
@@ -215,7 +225,7 @@ inline labelled_graph prune_graph(const labelled_graph& g, std::size_t inputs,
 /// node-labelled DAG built from `Space::edges(cell)`: input node(s) first, op nodes in edge
 /// order, the output node last (see the header comment and cell_graph_options).
 template <class Space>
-    requires detail::edge_cell_space<Space>
+requires detail::edge_cell_space<Space>
 [[nodiscard]] labelled_graph cell_graph(const genotype_t<Space>& cell,
                                         const cell_graph_options& options = {}) {
     using ops = typename Space::ops_type;
@@ -242,20 +252,27 @@ template <class Space>
         feeds[i].push_back(g.add_node(cell_labels::input + i));
     }
     for (const auto& e : edges) {
-        if (static_cast<int>(e.op) == zero) continue;
+        if (static_cast<int>(e.op) == zero)
+            continue;
         if (options.identity_as_wire && static_cast<int>(e.op) == identity) {
             feeds[e.to].insert(feeds[e.to].end(), feeds[e.from].begin(), feeds[e.from].end());
             continue;
         }
         const auto v = g.add_node(e.op);
-        for (const auto s : feeds[e.from]) g.add_edge(s, v);
+        for (const auto s : feeds[e.from])
+            g.add_edge(s, v);
         feeds[e.to].push_back(v);
     }
     const auto out = g.add_node(cell_labels::output);
     for (std::size_t n = inputs; n < dag_nodes; ++n) {
-        const bool feeds_output = requires { Space::num_inputs; } || n + 1 == dag_nodes;
-        if (!feeds_output) continue;
-        for (const auto s : feeds[n]) g.add_edge(s, out);
+        const bool feeds_output = requires {
+            Space::num_inputs;
+        }
+        || n + 1 == dag_nodes;
+        if (!feeds_output)
+            continue;
+        for (const auto s : feeds[n])
+            g.add_edge(s, out);
     }
     // Wires can join the same two nodes twice (two skip paths): one edge is enough.
     std::ranges::sort(g.edges);
@@ -302,7 +319,8 @@ public:
         Eigen::MatrixXd k(n, n);
         for (Eigen::Index i = 0; i < n; ++i) {
             for (Eigen::Index j = 0; j <= i; ++j) {
-                k(i, j) = k(j, i) = dot(x[static_cast<std::size_t>(i)], x[static_cast<std::size_t>(j)]);
+                k(i, j) = k(j, i) =
+                    dot(x[static_cast<std::size_t>(i)], x[static_cast<std::size_t>(j)]);
             }
         }
         if (m_normalise) {
@@ -395,7 +413,7 @@ struct wl_graph_map {
     wl_options wl = {};
 
     template <class G>
-        requires std::invocable<const GraphMap&, const G&>
+    requires std::invocable<const GraphMap&, const G&>
     [[nodiscard]] wl_features operator()(const G& g) const {
         return weisfeiler_lehman(graph(g), wl);
     }

@@ -26,9 +26,11 @@ public:
         : m_parameters(std::move(parameters)), m_options(options), m_m(m_parameters.size()),
           m_v(m_parameters.size()) {
         if (!(options.lr > 0) || !std::isfinite(options.lr)) {
-            throw std::invalid_argument("adam: lr must be positive and finite, got " + std::to_string(options.lr));
+            throw std::invalid_argument("adam: lr must be positive and finite, got " +
+                                        std::to_string(options.lr));
         }
-        if (!(options.beta1 >= 0 && options.beta1 < 1) || !(options.beta2 >= 0 && options.beta2 < 1)) {
+        if (!(options.beta1 >= 0 && options.beta1 < 1) ||
+            !(options.beta2 >= 0 && options.beta2 < 1)) {
             throw std::invalid_argument("adam: betas must lie in [0, 1)");
         }
     }
@@ -45,7 +47,8 @@ public:
         const auto wd = static_cast<float>(m_options.weight_decay);
         for (std::size_t i = 0; i < m_parameters.size(); ++i) {
             const variable& p = m_parameters[i];
-            if (!p.has_grad()) continue;
+            if (!p.has_grad())
+                continue;
             ndarray& value = p.mutable_value();
             const ndarray& grad = p.grad();
             if (m_m[i].empty()) {
@@ -68,7 +71,8 @@ public:
     }
 
     void zero_grad() const {
-        for (const auto& p : m_parameters) p.zero_grad();
+        for (const auto& p : m_parameters)
+            p.zero_grad();
     }
 
 private:

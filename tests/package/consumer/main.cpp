@@ -9,7 +9,8 @@ namespace {
 struct count_conv3x3 {
     nascent::evaluation evaluate(const nascent::nb201::cell& c) const {
         int n = 0;
-        for (auto op : c.ops) n += op == nascent::nb201::nor_conv_3x3 ? 1 : 0;
+        for (auto op : c.ops)
+            n += op == nascent::nb201::nor_conv_3x3 ? 1 : 0;
         return nascent::evaluation::success(n);
     }
 };
@@ -18,9 +19,9 @@ struct count_conv3x3 {
 int main() {
     const nascent::nb201::space space;
     const nascent::strategy::local_search ls{space};
-    const auto results = nascent::run_protocol(space, ls, count_conv3x3{},
-                                               {.budget = 200, .runs = 4, .seed = 1},
-                                               nascent::exec::tbb_executor(2));
+    const auto results =
+        nascent::run_protocol(space, ls, count_conv3x3{}, {.budget = 200, .runs = 4, .seed = 1},
+                              nascent::exec::tbb_executor(2));
     for (const auto& r : results) {
         if (r.best_reward != 6.0) {
             std::fprintf(stderr, "run %zu: best reward %g, expected 6\n", r.run, r.best_reward);
