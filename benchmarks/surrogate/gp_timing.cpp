@@ -14,6 +14,9 @@
 // evaluation counts, fitted hyper-parameters, log marginal likelihoods and some predictions).
 // --threads caps oneTBB's threads (the GP's dense linear algebra uses up to 2 tasks per level);
 // the default is all cores.
+// The first line printed (and "simd", "blas" in the JSON) names the SIMD instruction sets Eigen was
+// compiled for and, with EIGEN_USE_BLAS (linked with -lopenblas), OpenBLAS's configuration, the
+// kernels it chose for this CPU at run time and its thread count.
 
 #include <nascent/bench/nb201_table.hpp>
 #include <nascent/io/data_dir.hpp>
@@ -31,6 +34,14 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#ifdef EIGEN_USE_BLAS
+extern "C" { // OpenBLAS's own queries (cblas.h declares them; not included, to keep Eigen's BLAS names)
+char* openblas_get_config(void);
+char* openblas_get_corename(void);
+int openblas_get_num_threads(void);
+}
+#endif
 
 namespace sg = nascent::surrogate;
 namespace nb201 = nascent::nb201;
@@ -162,9 +173,17 @@ int main(int argc, char** argv) {
                                  .kernel_bounds = {1e-5, 1e5},
                                  .noise_bounds = {1e-5, 1e5},
                                  .optimiser = {.max_iterations = 15000}};
+    const std::string simd = Eigen::SimdInstructionSetsInUse();
+#ifdef EIGEN_USE_BLAS
+    const std::string blas = std::string(openblas_get_config()) + ", core " + openblas_get_corename() +
+                             ", " + std::to_string(openblas_get_num_threads()) + " threads";
+#else
+    const std::string blas = "none (Eigen's own kernels)";
+#endif
+    std::cout << "Eigen SIMD: " << simd << "; BLAS: " << blas << "\n";
     std::ostringstream json;
     json.precision(17);
-    json << "{\"sizes\": [";
+    json << "{\"simd\": \"" << simd << "\", \"blas\": \"" << blas << "\", \"sizes\": [";
     std::cout << "      n   fit ms  evals  per-eval ms  predict ms (" << test_size << " points)\n";
     for (std::size_t si = 0; si < sizes.size(); ++si) {
         const std::size_t n = sizes[si];

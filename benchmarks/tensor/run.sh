@@ -89,7 +89,7 @@ torch --info | sed 's/^/  /'
     grep -E "exec,cpu,convolution" | cut -d, -f4-6 | sort -u |
     sed 's/^/  oneDNN convolution: /'; } || echo "  (no oneDNN convolution reported)"
 
-echo "nascent (direct kernels and Eigen GEMM, oneTBB); $(nproc) cores;" \
+echo "nascent (direct kernels and its own GEMM, SIMD level chosen at run time; oneTBB); $(nproc) cores;" \
     "load $(cut -d' ' -f1-3 /proc/loadavg)"
 for r in "${runs[@]}"; do
     echo "  $r: build ${run_build[$r]}${run_simd[$r]:+ with NASCENT_SIMD=${run_simd[$r]}}," \
