@@ -36,7 +36,8 @@
 #include <vector>
 
 #ifdef EIGEN_USE_BLAS
-extern "C" { // OpenBLAS's own queries (cblas.h declares them; not included, to keep Eigen's BLAS names)
+extern "C" { // OpenBLAS's own queries (cblas.h declares them; not included, to keep Eigen's BLAS
+             // names)
 char* openblas_get_config(void);
 char* openblas_get_corename(void);
 int openblas_get_num_threads(void);
@@ -175,8 +176,9 @@ int main(int argc, char** argv) {
                                  .optimiser = {.max_iterations = 15000}};
     const std::string simd = Eigen::SimdInstructionSetsInUse();
 #ifdef EIGEN_USE_BLAS
-    const std::string blas = std::string(openblas_get_config()) + ", core " + openblas_get_corename() +
-                             ", " + std::to_string(openblas_get_num_threads()) + " threads";
+    const std::string blas = std::string(openblas_get_config()) + ", core " +
+                             openblas_get_corename() + ", " +
+                             std::to_string(openblas_get_num_threads()) + " threads";
 #else
     const std::string blas = "none (Eigen's own kernels)";
 #endif
