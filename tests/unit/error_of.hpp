@@ -1,5 +1,6 @@
 #pragma once
-// The message of the exception a call throws, for tests that check what an error says.
+// The message of the exception a call throws, and whether a text contains a part, for tests
+// that check what an error says.
 
 #include <stdexcept>
 #include <string>
@@ -16,6 +17,11 @@ std::string error_of(F&& f) {
         return e.what();
     }
     return "";
+}
+
+/// Whether `part` occurs in `text` (for checks of what a message says).
+inline bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
 }
 
 } // namespace nascent::test

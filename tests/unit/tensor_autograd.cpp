@@ -38,11 +38,7 @@ using t::ndarray;
 using t::shape_t;
 using t::variable;
 
-namespace {
-bool contains(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
-} // namespace
+using nascent::test::contains;
 using nascent::test::error_of;
 
 // =============================================================================================
