@@ -64,7 +64,7 @@ namespace detail {
 struct block_cache {
     static constexpr std::size_t align = 64;
     static constexpr std::size_t min_bytes = std::size_t{1} << 16; // 64 KiB
-    static constexpr std::size_t max_bytes = std::size_t{1} << 28; // 256 MiB
+    static constexpr std::size_t max_bytes = std::size_t{1} << 30; // 1 GiB
     static constexpr std::size_t max_blocks = 512;
 
     void* ptr[max_blocks];
