@@ -41,6 +41,10 @@ from ._nascent import (  # noqa: F401
     strategy_names,
 )
 
+import sys as _sys
+
+_sys.modules[__name__ + ".pareto"] = pareto  # `import nascent.pareto` works too
+
 __all__ = [name for name in dir(_nascent) if not name.startswith("_")] + ["strategy"]
 
 _STRATEGY_OF_SPACE = {NB201Space: NB201Strategy, NB101Space: NB101Strategy}

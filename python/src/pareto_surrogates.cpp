@@ -274,13 +274,15 @@ void bind_surrogates(py::module_& m) {
              py::arg("seed") = 0,
              "kernel: 'rbf', 'matern52' or 'hamming' (categorical values compared for equality); "
              "ard: 0 for one length-scale, d for one per column of d columns.")
-        .def("fit", &any_gp::fit, py::arg("X"), py::arg("y"))
+        .def("fit", &any_gp::fit, py::arg("X"), py::arg("y"),
+             "Fit on the rows of X (n x d) and targets y (n); ML-II when `optimise`.")
         .def("predict", &any_gp::predict, py::arg("X"),
              "(mean, variance) of the latent function at each row of X, in target units.")
         .def_property_readonly("kernel", &any_gp::kernel)
         .def_property_readonly("hyperparameters", &any_gp::hyperparameters,
                                "[log sf2, kernel parameters..., log sn2]")
-        .def("log_marginal_likelihood", &any_gp::log_marginal_likelihood);
+        .def("log_marginal_likelihood", &any_gp::log_marginal_likelihood,
+             "The log marginal likelihood of the fitted data at the current hyper-parameters.");
 
     py::class_<nb201_predictor>(
         m, "NB201Predictor",
@@ -289,7 +291,8 @@ void bind_surrogates(py::module_& m) {
         "'gcn' (3-layer graph convolutional network).")
         .def(py::init<const std::string&, std::uint64_t>(), py::arg("name"), py::kw_only(),
              py::arg("seed") = 0)
-        .def("fit", &nb201_predictor::fit, py::arg("cells"), py::arg("y"))
+        .def("fit", &nb201_predictor::fit, py::arg("cells"), py::arg("y"),
+             "Train on cells and their targets (the GIL is released meanwhile).")
         .def("predict", &nb201_predictor::predict, py::arg("cells"),
              "(mean, variance) arrays, one entry per cell.")
         .def_property_readonly("name", &nb201_predictor::name);

@@ -296,7 +296,8 @@ void bind_tables(py::module_& m) {
                 return nb201_index(t, arch);
             },
             py::arg("arch"), "The official index of an arch string or cell.")
-        .def("cell_at", &bench::nb201_table::cell_at, py::arg("index"))
+        .def("cell_at", &bench::nb201_table::cell_at, py::arg("index"),
+             "The cell at an official index (IndexError past 15,624).")
         .def("iso", &bench::nb201_table::iso, py::arg("index"),
              "Smallest index of the cell's isomorphism class.")
         .def(
@@ -406,7 +407,7 @@ void bind_tables(py::module_& m) {
             "latency",
             [](const bench::nb201_latency_table& t, const nb201_cell& c,
                const std::string& device) { return t.latency(c, t.device(device)); },
-            py::arg("cell"), py::arg("device"))
+            py::arg("cell"), py::arg("device"), "Latency in ms of a cell on a device.")
         .def(
             "column",
             [](const bench::nb201_latency_table& t, const std::string& device) {
@@ -450,7 +451,8 @@ void bind_tables(py::module_& m) {
                 return t.find(key.cast<nb101_cell>());
             },
             py::arg("arch"), "The row of a cell, spec string or hash; None if absent.")
-        .def("hash_at", &bench::nb101_table::hash_hex_at, py::arg("row"))
+        .def("hash_at", &bench::nb101_table::hash_hex_at, py::arg("row"),
+             "The official hash (32 hex digits) of a row.")
         .def(
             "query",
             [](const bench::nb101_table& t, std::size_t row) {
@@ -460,7 +462,7 @@ void bind_tables(py::module_& m) {
                     out[py::str(std::string(bench::nb101_metric_names[k]))] = r[k];
                 return out;
             },
-            py::arg("row"))
+            py::arg("row"), "The six metrics of a row as a dict.")
         .def(
             "rows",
             [](const py::object& self) {

@@ -53,11 +53,13 @@ def test_nb101_space_and_table():
     assert same == c
     assert table.find(h) == 0
     ev = table.evaluator("valid_acc@108")
-    r = nascent.run_protocol(nascent.strategy("rea", space), ev, budget=20, runs=2, seed=0)
-    assert all(x.queries + x.out_of_table >= 20 for x in r)
-    py = nascent.run_protocol(nascent.strategy("rea", space), lambda c: ev(c), budget=20, runs=2,
-                              seed=0)
-    assert [x.best for x in r] == [x.best for x in py]
+    # The 1k table answers few random cells: most proposals are out of table (free).
+    kw = dict(budget=20, runs=2, seed=0, report="valid_acc@36", max_free_streak=300)
+    r = nascent.run_protocol(nascent.strategy("random", space), ev, **kw)
+    assert all(x.out_of_table > 0 and (x.queries == 20 or x.stalled) for x in r)
+    py = nascent.run_protocol(nascent.strategy("random", space), lambda c: ev(c), **kw)
+    assert [(x.best, x.queries, x.out_of_table) for x in r] == [
+        (x.best, x.queries, x.out_of_table) for x in py]
 
 
 def test_strategy_registry_is_the_one_list():
