@@ -18,6 +18,7 @@
 #include <regex>
 #include <set>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace nascent::python {
@@ -91,8 +92,10 @@ pareto::objectives parse_objectives(const py::handle& v) {
 template <class S>
 struct strategy_handle {
     using genotype = genotype_t<S>;
+    using single = exec::any_strategy<genotype>;
+    using multi_fidelity = exec::any_multi_fidelity_strategy<genotype>;
     std::string name;
-    exec::any_strategy<genotype> strategy;
+    std::variant<single, multi_fidelity> strategy;
     rng gen;
     bool needs_reward = true; ///< false for multi-objective strategies (they read metrics)
 };
@@ -101,14 +104,15 @@ template <class S>
 strategy_handle<S> make_handle(const std::string& name, std::uint64_t seed,
                                const py::kwargs& kwargs) {
     const auto& info = exec::find_strategy(name); // unknown: ValueError "... (valid: ...)"
-    if (info.kind == exec::strategy_kind::multi_fidelity) {
-        throw py::value_error("strategy '" + name +
-                              "' is multi-fidelity: it needs fidelity requests, which the "
-                              "Python module does not drive yet (use the CLI)");
-    }
+    const bool multi_fidelity = info.kind == exec::strategy_kind::multi_fidelity;
     exec::strategy_context<S, surrogates_of<S>> context;
+    std::optional<std::vector<double>> fidelities;
     for (const auto& [key, value] : kwargs) {
         const auto option = py::cast<std::string>(key);
+        if (option == "fidelities" && multi_fidelity) {
+            fidelities = py::cast<std::vector<double>>(value);
+            continue;
+        }
         if (std::find(option_names.begin(), option_names.end(), option) == option_names.end() ||
             !reads_option(info, option)) {
             throw py::type_error("strategy '" + name + "' got an unexpected option '" + option +
@@ -124,6 +128,15 @@ strategy_handle<S> make_handle(const std::string& name, std::uint64_t seed,
             for (const auto& c : py::reinterpret_borrow<py::sequence>(value))
                 context.constraints.push_back(pareto::parse_constraint(py::cast<std::string>(c)));
         }
+    }
+    if (multi_fidelity) {
+        if (!fidelities)
+            throw py::type_error("strategy '" + name +
+                                 "' is multi-fidelity: give its fidelity levels, e.g. "
+                                 "fidelities=[12, 200] (epochs)");
+        auto mf = exec::make_multi_fidelity_strategy(name, context);
+        mf.set_fidelities(*fidelities);
+        return {name, std::move(mf), rng(seed), true};
     }
     return {name, exec::make_strategy(name, context), rng(seed),
             info.kind != exec::strategy_kind::multi_objective};
@@ -199,6 +212,12 @@ run_with(const strategy_handle<S>& st, const py::object& evaluator, const runner
                         .seed = a.seed,
                         .report = report,
                         .max_free_streak = a.max_free_streak};
+    const auto* single = std::get_if<typename strategy_handle<S>::single>(&st.strategy);
+    if (single == nullptr)
+        throw py::value_error("strategy '" + st.name +
+                              "' is multi-fidelity: drive it with ask() / tell(cell, value, "
+                              "fidelity)");
+    const auto prototype = *single; // copied with the GIL held
     std::vector<py_run_result<G>> out;
     const S space;
     if (py::isinstance<Handle>(evaluator)) {
@@ -206,7 +225,7 @@ run_with(const strategy_handle<S>& st, const py::object& evaluator, const runner
         std::vector<run_result<G>> results;
         {
             const py::gil_scoped_release nogil;
-            results = run_protocol(space, st.strategy, ev, options, exec::tbb_executor(a.threads));
+            results = run_protocol(space, prototype, ev, options, exec::tbb_executor(a.threads));
         }
         for (auto& r : results)
             out.push_back({std::move(r), {}});
@@ -220,7 +239,7 @@ run_with(const strategy_handle<S>& st, const py::object& evaluator, const runner
     std::vector<run_result<G>> results;
     {
         const py::gil_scoped_release nogil;
-        results = run_protocol(space, st.strategy, ev, options);
+        results = run_protocol(space, prototype, ev, options);
     }
     std::size_t from = 0;
     for (std::size_t i = 0; i < results.size(); ++i) {
@@ -246,19 +265,42 @@ void bind_space_strategies(py::module_& m, const char* strategy_class, const cha
              "Strategy `name` (nascent.strategy_names()) with its options as keyword arguments; "
              "`seed` seeds the generator ask() uses when none is given.")
         .def_readonly("name", &H::name)
+        .def_property_readonly(
+            "multi_fidelity", [](const H& h) { return h.strategy.index() == 1; },
+            "Whether ask() returns (cell, fidelity) and tell() takes the fidelity.")
         .def(
-            "ask", [](H& h, rng* gen) { return h.strategy.ask(gen != nullptr ? *gen : h.gen); },
+            "ask",
+            [](H& h, rng* gen) -> py::object {
+                rng& g = gen != nullptr ? *gen : h.gen;
+                if (auto* s = std::get_if<typename H::single>(&h.strategy))
+                    return py::cast(s->ask(g));
+                const auto r = std::get<typename H::multi_fidelity>(h.strategy).ask(g);
+                return py::make_tuple(r.arch, r.fidelity);
+            },
             py::arg("gen") = nullptr,
-            "The next candidate, drawn with `gen` (a nascent.Generator) or the strategy's own.")
+            "The next candidate, drawn with `gen` (a nascent.Generator) or the strategy's own; "
+            "a multi-fidelity strategy returns (cell, fidelity).")
         .def(
             "tell",
-            [](H& h, const G& g, const py::handle& value) {
-                h.strategy.tell(g, to_evaluation(value, h.needs_reward));
+            [](H& h, const G& g, const py::handle& value, std::optional<double> fidelity) {
+                const auto e = to_evaluation(value, h.needs_reward);
+                if (auto* s = std::get_if<typename H::single>(&h.strategy)) {
+                    if (fidelity)
+                        throw py::value_error("strategy '" + h.name +
+                                              "' is not multi-fidelity: tell it no fidelity");
+                    s->tell(g, e);
+                    return;
+                }
+                if (!fidelity)
+                    throw py::value_error("strategy '" + h.name +
+                                          "' is multi-fidelity: tell(cell, value, fidelity)");
+                std::get<typename H::multi_fidelity>(h.strategy).tell({g, *fidelity}, e);
             },
-            py::arg("cell"), py::arg("value"),
+            py::arg("cell"), py::arg("value"), py::arg("fidelity") = py::none(),
             "Report a candidate's evaluation: the reward (float), a dict of metrics (with "
             "'reward' for single-objective strategies; the objectives' metrics for NSGA-II), or "
-            "None for a failed evaluation.")
+            "None for a failed evaluation; multi-fidelity strategies also take the fidelity "
+            "they asked for.")
         .def(
             "copy", [](const H& h) { return H(h); },
             "A deep copy: an unused strategy's copy is a fresh search.");

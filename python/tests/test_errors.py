@@ -53,8 +53,12 @@ def test_bad_options():
         nascent.strategy("nsga2")
     with pytest.raises(ValueError, match="needs a direction"):
         nascent.strategy("nsga2", objectives=["test_acc@200"])
-    with pytest.raises(ValueError, match="multi-fidelity"):
+    with pytest.raises(TypeError, match="multi-fidelity: give its fidelity levels"):
         nascent.strategy("hyperband")
+    with pytest.raises(TypeError, match="unexpected option 'fidelities'"):
+        nascent.strategy("rea", fidelities=[12, 200])
+    with pytest.raises(ValueError, match="multi-fidelity: drive it with ask"):
+        nascent.run(nascent.strategy("sh", fidelities=[12, 200]), lambda c: 1.0, budget=3)
     with pytest.raises(ValueError, match="needs surrogates"):
         nascent.strategy("bananas", nascent.NB101Space())
     with pytest.raises(TypeError, match="space must be"):

@@ -100,3 +100,20 @@ def test_table_numbers(table):
     assert np.shares_memory(rows, table.rows("cifar10")) and not rows.flags.writeable
     assert rows[nascent.NB201Space.id(nascent.NB201Cell(ARCH)), 3] == 94.3733
     assert table.accuracy(ARCH, "cifar100", "valid_acc@200") is None
+
+
+@pytest.mark.parametrize("name", ["sh", "hyperband", "bohb"])
+def test_multi_fidelity_ask_tell(evaluator, name):
+    """Multi-fidelity strategies ask for (cell, fidelity) and are told at that fidelity."""
+    s = nascent.strategy(name, fidelities=[12, 200], seed=0)
+    assert s.multi_fidelity and not nascent.strategy("rea").multi_fidelity
+    asked = []
+    for _ in range(300):
+        cell, fidelity = s.ask()
+        asked.append(fidelity)
+        s.tell(cell, evaluator.evaluate(cell, fidelity), fidelity)
+    assert set(asked) == {12.0, 200.0} and asked.count(12.0) > asked.count(200.0)
+    with pytest.raises(ValueError, match="tell\\(cell, value, fidelity\\)"):
+        s.tell(cell, 1.0)
+    with pytest.raises(ValueError, match="tell it no fidelity"):
+        nascent.strategy("rea").tell(cell, 1.0, 12.0)
