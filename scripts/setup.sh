@@ -6,11 +6,13 @@ set -euo pipefail
 
 packages=(g++ cmake ninja-build libeigen3-dev xtensor-dev libtbb-dev librange-v3-dev
           doctest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev zlib1g-dev dataset-fashion-mnist
-          clang-format-14)
+          clang-format-14
+          pybind11-dev python3-dev python3-numpy python3-pytest) # the Python module and its tests
 if [[ "${1:-}" == "--python" ]]; then
   # Peers the benchmarks compare against, on OpenBLAS as users' installs run them.
   packages+=(python3 python3-numpy python3-matplotlib python3-sklearn python3-torch
-             libopenblas0-pthread libopenblas-dev libpagmo-dev)
+             libopenblas0-pthread libopenblas-dev libpagmo-dev
+             python3-optuna) # benchmarks/python: nascent's ask/tell beside Optuna's
 fi
 
 missing=()

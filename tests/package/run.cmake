@@ -15,7 +15,8 @@ endfunction()
 # The library alone: no tests, apps or benchmarks, as a user's package manager would build it.
 run("${CMAKE_COMMAND}" -S "${SOURCE_DIR}" -B "${build}" -G "${GENERATOR}"
     -DCMAKE_INSTALL_PREFIX=${prefix} -DNASCENT_BUILD_TESTS=OFF -DNASCENT_BUILD_APPS=OFF
-    -DNASCENT_BUILD_BENCHMARKS=OFF -DNASCENT_BUILD_EXAMPLES=OFF -DNASCENT_INSTALL=ON)
+    -DNASCENT_BUILD_BENCHMARKS=OFF -DNASCENT_BUILD_EXAMPLES=OFF -DNASCENT_BUILD_PYTHON=OFF
+    -DNASCENT_INSTALL=ON)
 run("${CMAKE_COMMAND}" --install "${build}")
 if(NOT EXISTS "${prefix}/include/nascent/nascent.hpp")
   message(FATAL_ERROR "headers were not installed under ${prefix}/include")

@@ -1,0 +1,16 @@
+# Type stubs for nascent.pareto (points: n x m arrays; objectives minimised unless `maximise`).
+from typing import Optional, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+def non_dominated_sort(points: npt.ArrayLike,
+                       maximise: Optional[Sequence[bool]] = None) -> npt.NDArray[np.int64]: ...
+def non_dominated(points: npt.ArrayLike,
+                  maximise: Optional[Sequence[bool]] = None) -> npt.NDArray[np.int64]: ...
+def hypervolume(points: npt.ArrayLike, reference: Sequence[float],
+                maximise: Optional[Sequence[bool]] = None) -> float: ...
+def igd(found: npt.ArrayLike, front: npt.ArrayLike, maximise: Optional[Sequence[bool]] = None,
+        normalise: bool = False) -> float: ...
+def igd_plus(found: npt.ArrayLike, front: npt.ArrayLike,
+             maximise: Optional[Sequence[bool]] = None, normalise: bool = False) -> float: ...
