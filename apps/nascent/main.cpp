@@ -3,6 +3,7 @@
 // one line on stderr and exit code 2.
 
 #include "commands.hpp"
+#include "oneshot_command.hpp"
 #include "predictors_command.hpp"
 #include "proxies_command.hpp"
 
@@ -288,6 +289,9 @@ int main(int argc, char** argv) {
     predictors->add_option("--json", pr.json, "write every seed's figures as JSON to this file");
     predictors->add_option("--data", pr.data, "benchmark data directory");
 
+    nascent::cli::oneshot_settings os;
+    auto* oneshot = nascent::cli::add_oneshot_command(app, os);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -355,6 +359,8 @@ int main(int argc, char** argv) {
             return nascent::cli::compute_proxies(px);
         if (*predictors)
             return nascent::cli::run_predictors(pr);
+        if (*oneshot)
+            return nascent::cli::run_oneshot_command(os);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "nascent: error: %s\n", e.what());
         return 2;
