@@ -131,7 +131,8 @@ TEST_CASE("rl ops: embedding, pick and row_sums scatter their gradients") {
                          dt y{{4, 4}, std::vector<double>(16)};
                          for (std::size_t r = 0; r < 4; ++r) {
                              for (std::size_t c = 0; c < 4; ++c)
-                                 y.v[r * 4 + c] = in[0].v[static_cast<std::size_t>(rows[r]) * 4 + c];
+                                 y.v[r * 4 + c] =
+                                     in[0].v[static_cast<std::size_t>(rows[r]) * 4 + c];
                          }
                          return y;
                      }),
@@ -165,8 +166,8 @@ TEST_CASE("rl ops: embedding, pick and row_sums scatter their gradients") {
 TEST_CASE("rl ops: the LSTM cell against a double reference (torch.nn.LSTMCell's equations)") {
     constexpr std::size_t n = 2, in = 3, h = 4;
     // Inputs: x, h, c, w_ih, w_hh, bias; output [h' | c'] as [N, 2H].
-    const std::vector<t::ndarray> inputs{random({n, in}, 5),          random({n, h}, 6),
-                                         random({n, h}, 7),           random({4 * h, in}, 8, 0.5),
+    const std::vector<t::ndarray> inputs{random({n, in}, 5),         random({n, h}, 6),
+                                         random({n, h}, 7),          random({4 * h, in}, 8, 0.5),
                                          random({4 * h, h}, 9, 0.5), random({4 * h}, 10, 0.5)};
     const auto op = [](const std::vector<t::variable>& v) {
         const auto s = t::lstm_cell(v[0], {v[1], v[2]}, {v[3], v[4], v[5]});
@@ -184,7 +185,8 @@ TEST_CASE("rl ops: the LSTM cell against a double reference (torch.nn.LSTMCell's
                     a[k] += v[1].v[r * h + j] * v[4].v[k * h + j];
             }
             for (std::size_t k = 0; k < h; ++k) {
-                const double c = sig(a[h + k]) * v[2].v[r * h + k] + sig(a[k]) * std::tanh(a[2 * h + k]);
+                const double c =
+                    sig(a[h + k]) * v[2].v[r * h + k] + sig(a[k]) * std::tanh(a[2 * h + k]);
                 y.v[r * 2 * h + k] = sig(a[3 * h + k]) * std::tanh(c);
                 y.v[r * 2 * h + h + k] = c;
             }
@@ -200,7 +202,7 @@ TEST_CASE("reinforce: the loss gradient is the analytic -(1/M) sum_j A_j (onehot
         {"a", {1, 2}}, {"b", {1, 2, 3, 4}}, {"c", {1, 2, 3}}};
     nascent::rng gen(3);
     st::factorised_policy<nascent::space::hyperparameter_space> policy(space, {.init_std = 1.0},
-                                                                        gen);
+                                                                       gen);
     const std::vector<std::int32_t> actions{1, 3, 0, 0, 0, 2, 1, 2, 2};
     const std::vector<double> advantage{1.5, -0.5, 2.0};
     const auto lp = policy.log_probabilities();
@@ -240,7 +242,7 @@ TEST_CASE("reinforce: the estimator's mean is the exact gradient of the expected
     const nascent::space::hyperparameter_space space{{"a", {1, 2}}, {"b", {1, 2, 3}}};
     nascent::rng gen(11);
     st::factorised_policy<nascent::space::hyperparameter_space> policy(space, {.init_std = 0.7},
-                                                                        gen);
+                                                                       gen);
     const auto reward = [](std::size_t a, std::size_t b) {
         const auto x = static_cast<double>(a);
         const auto y = static_cast<double>(b);
@@ -276,15 +278,17 @@ TEST_CASE("reinforce: the estimator's mean is the exact gradient of the expected
             continue; // masked entry of the 2-choice position
         CAPTURE(k);
         CHECK(std::abs(-grad[k] - exact[k]) < 0.03);
-        CHECK(std::abs(exact[k]) > 0.05); // a gradient worth estimating
     }
+    CHECK(std::abs(exact[0]) > 0.3); // a gradient worth estimating
+    CHECK(std::abs(exact[5]) > 0.2);
 }
 
 TEST_CASE("lstm controller: gradients of the whole controller loss pass finite differences") {
-    const nascent::space::hyperparameter_space space{{"a", {1, 2, 3}}, {"b", {1, 2}}, {"c", {1, 2, 3}}};
+    const nascent::space::hyperparameter_space space{
+        {"a", {1, 2, 3}}, {"b", {1, 2}}, {"c", {1, 2, 3}}};
     nascent::rng gen(5);
-    const st::lstm_policy_options o{.hidden = 4, .layers = 2, .temperature = 1.5,
-                                    .tanh_constant = 2.0, .init_range = 0.8};
+    const st::lstm_policy_options o{
+        .hidden = 4, .layers = 2, .temperature = 1.5, .tanh_constant = 2.0, .init_range = 0.8};
     st::lstm_policy<nascent::space::hyperparameter_space> policy(space, o, gen);
     const std::vector<std::int32_t> actions{2, 1, 0, 0, 0, 2, 1, 1, 1};
     const std::vector<double> advantage{1.0, -2.0, 0.5};
@@ -294,6 +298,7 @@ TEST_CASE("lstm controller: gradients of the whole controller loss pass finite d
     };
     loss().backward();
     std::size_t checked = 0;
+    std::size_t used = 0;
     for (const auto& p : policy.parameters()) {
         const t::ndarray analytic = p.grad();
         double worst = 0, largest = 0;
@@ -310,10 +315,12 @@ TEST_CASE("lstm controller: gradients of the whole controller loss pass finite d
             worst = std::max(worst, std::abs(numeric - analytic[k]));
             ++checked;
         }
-        CHECK(largest > 1e-4); // every parameter matters to the loss
+        // Every parameter matters but the last position's embedding (nothing reads it).
+        used += largest > 1e-4 ? 1 : 0;
         CHECK(worst <= 2e-2 * std::max(largest, 1e-3));
     }
     CHECK(checked > 50);
+    CHECK(used + 1 == policy.parameters().size());
     // Sampling and evaluating agree: the log-probability recorded at ask is the graph's.
     const auto [g, log_prob] = policy.sample(gen);
     const std::vector<std::int32_t> a{g[0], g[1], g[2]};
@@ -324,7 +331,7 @@ TEST_CASE("ppo: the first epoch's gradient is REINFORCE's; clipped samples give 
     const nascent::space::hyperparameter_space space{{"a", {1, 2, 3}}, {"b", {1, 2}}};
     nascent::rng gen(8);
     st::factorised_policy<nascent::space::hyperparameter_space> policy(space, {.init_std = 1.0},
-                                                                        gen);
+                                                                       gen);
     const std::vector<std::int32_t> actions{2, 1, 0, 0};
     const std::vector<double> advantage{1.0, -2.0};
     const auto terms = policy.evaluate(actions, 2);
@@ -437,16 +444,21 @@ TEST_CASE("rl controllers: copies are independent and runs reproducible for any 
 TEST_CASE("rl controllers: bad options are rejected, non-categorical spaces at compile time") {
     const nb201::space space;
     using nascent::test::error_of;
-    CHECK(error_of([&] { st::reinforce r{space, {.learning_rate = 0}}; }) ==
-          "reinforce: learning_rate must be > 0 and finite, got 0.000000");
-    CHECK(error_of([&] { st::reinforce r{space, {.batch = 0}}; }) ==
-          "reinforce: batch must be >= 1, got 0");
-    CHECK(error_of([&] { st::lstm_controller r{space, {.baseline_decay = 1.0}}; }) ==
-          "lstm_controller: baseline_decay must be in [0, 1), got 1.000000");
-    CHECK(error_of([&] { st::lstm_controller r{space, {.policy = {.hidden = 0}}}; }) ==
-          "lstm_controller: hidden must be >= 1, got 0");
-    CHECK(error_of([&] { st::ppo r{space, {.clip = 1.5}}; }) ==
-          "ppo: clip must be in (0, 1), got 1.500000");
+    CHECK(error_of([&] {
+              st::reinforce r{space, {.learning_rate = 0}};
+          }) == "reinforce: learning_rate must be > 0 and finite, got 0.000000");
+    CHECK(error_of([&] {
+              st::reinforce r{space, {.batch = 0}};
+          }) == "reinforce: batch must be >= 1, got 0");
+    CHECK(error_of([&] {
+              st::lstm_controller r{space, {.baseline_decay = 1.0}};
+          }) == "lstm_controller: baseline_decay must be in [0, 1), got 1.000000");
+    CHECK(error_of([&] {
+              st::lstm_controller r{space, {.policy = {.hidden = 0}}};
+          }) == "lstm_controller: hidden must be >= 1, got 0");
+    CHECK(error_of([&] {
+              st::ppo r{space, {.clip = 1.5}};
+          }) == "ppo: clip must be in (0, 1), got 1.500000");
     CHECK(error_of([&] { st::ppo r{space, {.epochs = 0}}; }) == "ppo: epochs must be >= 1, got 0");
     static_assert(nascent::Strategy<st::reinforce<nb201::space>>);
     static_assert(nascent::Strategy<st::lstm_controller<nb201::space>>);

@@ -41,11 +41,11 @@
 namespace nascent::strategy {
 
 struct lstm_policy_options {
-    std::size_t hidden = 32;     ///< ENAS lstm_size (also the embedding size)
-    std::size_t layers = 2;      ///< ENAS lstm_num_layers
-    double temperature = 5.0;    ///< logits / T (NAS-Bench-201's ENAS controller)
-    double tanh_constant = 2.5;  ///< then c * tanh(.); 0 turns the squashing off
-    double init_range = 0.1;     ///< every parameter ~ U(-r, r)
+    std::size_t hidden = 32;    ///< ENAS lstm_size (also the embedding size)
+    std::size_t layers = 2;     ///< ENAS lstm_num_layers
+    double temperature = 5.0;   ///< logits / T (NAS-Bench-201's ENAS controller)
+    double tanh_constant = 2.5; ///< then c * tanh(.); 0 turns the squashing off
+    double init_range = 0.1;    ///< every parameter ~ U(-r, r)
 };
 
 /// The controller's policy over a CategoricalSpace (see the top of this file).
@@ -136,9 +136,7 @@ public:
         });
     }
 
-    [[nodiscard]] std::span<const tensor::variable> parameters() const noexcept {
-        return m_params;
-    }
+    [[nodiscard]] std::span<const tensor::variable> parameters() const noexcept { return m_params; }
     [[nodiscard]] const lstm_policy_options& opts() const noexcept { return m_options; }
 
 private:

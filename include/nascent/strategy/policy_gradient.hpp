@@ -254,7 +254,8 @@ template <RandomGenerator G>
         surrogate = tensor::sum(tensor::mul(ratio, detail::constant_vector(coef)));
     }
     if (s.entropy_weight > 0.0)
-        return tensor::sub(surrogate, tensor::scale(terms.entropy, static_cast<float>(s.entropy_weight)));
+        return tensor::sub(surrogate,
+                           tensor::scale(terms.entropy, static_cast<float>(s.entropy_weight)));
     return surrogate;
 }
 

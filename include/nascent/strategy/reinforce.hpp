@@ -67,8 +67,9 @@ public:
     }
 
     factorised_policy(const factorised_policy& other)
-        : m_positions(other.m_positions), m_width(other.m_width), m_choices(other.m_choices),
-          m_params{detail::clone_parameter(other.m_params[0])}, m_mask(other.m_mask) {}
+        : m_positions(other.m_positions), m_width(other.m_width),
+          m_choices(other.m_choices), m_params{detail::clone_parameter(other.m_params[0])},
+          m_mask(other.m_mask) {}
     factorised_policy& operator=(const factorised_policy& other) {
         if (this != &other)
             *this = factorised_policy(other);
@@ -110,9 +111,7 @@ public:
         return {log_prob, entropy};
     }
 
-    [[nodiscard]] std::span<const tensor::variable> parameters() const noexcept {
-        return m_params;
-    }
+    [[nodiscard]] std::span<const tensor::variable> parameters() const noexcept { return m_params; }
 
 private:
     std::size_t m_positions = 0;
@@ -123,11 +122,11 @@ private:
 };
 
 struct reinforce_options {
-    double learning_rate = 1e-3;  ///< Adam; NAS-Bench-201's value
-    std::size_t batch = 1;        ///< M: rewards per update (NAS-Bench-201: 1)
-    double baseline_decay = 0.9;  ///< EMA momentum (NAS-Bench-201: 0.9)
-    double entropy_weight = 0.0;  ///< beta (NAS-Bench-201: none)
-    double init_std = 1e-3;       ///< logits ~ N(0, init_std^2)
+    double learning_rate = 1e-3; ///< Adam; NAS-Bench-201's value
+    std::size_t batch = 1;       ///< M: rewards per update (NAS-Bench-201: 1)
+    double baseline_decay = 0.9; ///< EMA momentum (NAS-Bench-201: 0.9)
+    double entropy_weight = 0.0; ///< beta (NAS-Bench-201: none)
+    double init_std = 1e-3;      ///< logits ~ N(0, init_std^2)
 };
 
 /// REINFORCE on any CategoricalSpace (see the top of this file and policy_gradient.hpp).
@@ -141,13 +140,12 @@ public:
     /// Throws std::invalid_argument for learning_rate <= 0, batch 0, baseline_decay outside
     /// [0, 1), entropy_weight < 0, init_std < 0, or a space with a position without choices.
     explicit reinforce(S space = {}, reinforce_options opts = {})
-        : m_options(opts),
-          m_learner(std::move(space), {.init_std = opts.init_std},
-                    {.learning_rate = opts.learning_rate,
-                     .batch = opts.batch,
-                     .baseline_decay = opts.baseline_decay,
-                     .entropy_weight = opts.entropy_weight},
-                    "reinforce") {}
+        : m_options(opts), m_learner(std::move(space), {.init_std = opts.init_std},
+                                     {.learning_rate = opts.learning_rate,
+                                      .batch = opts.batch,
+                                      .baseline_decay = opts.baseline_decay,
+                                      .entropy_weight = opts.entropy_weight},
+                                     "reinforce") {}
 
     template <RandomGenerator G>
     [[nodiscard]] genotype ask(G& gen) {
