@@ -42,10 +42,13 @@
 #include <nascent/strategy/bohb.hpp>
 #include <nascent/strategy/hyperband.hpp>
 #include <nascent/strategy/local_search.hpp>
+#include <nascent/strategy/lstm_controller.hpp>
 #include <nascent/strategy/model_based.hpp>
 #include <nascent/strategy/nsga2.hpp>
+#include <nascent/strategy/ppo.hpp>
 #include <nascent/strategy/random_search.hpp>
 #include <nascent/strategy/regularized_evolution.hpp>
+#include <nascent/strategy/reinforce.hpp>
 #include <nascent/strategy/warm_start.hpp>
 
 #include <nascent/exec/async_simulator.hpp>

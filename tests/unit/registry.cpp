@@ -73,7 +73,8 @@ void check_same(const nascent::run_result<G>& a, const nascent::run_result<G>& b
     CHECK(a.cost == b.cost);
 }
 
-const std::string all_names = "random, rea, ls, sh, hyperband, bohb, nsga2, bananas, bo-gp, bo-wl";
+const std::string all_names =
+    "random, rea, ls, sh, hyperband, bohb, nsga2, bananas, bo-gp, bo-wl, reinforce, lstm, ppo";
 
 } // namespace
 
@@ -177,6 +178,20 @@ TEST_CASE("registry: every name runs the search of the strategy constructed dire
          }},
         {"bo-wl",
          [&] { single("bo-wl", st::bayesian_optimisation(space, nb201_surrogates::wl_gp())); }},
+        {"reinforce",
+         [&] {
+             single("reinforce",
+                    st::reinforce{space, {.learning_rate = exec::detail::reinforce_tuned_lr}});
+         }},
+        {"lstm",
+         [&] {
+             single("lstm",
+                    st::lstm_controller{space, {.learning_rate = exec::detail::lstm_tuned_lr}});
+         }},
+        {"ppo",
+         [&] {
+             single("ppo", st::ppo{space, {.learning_rate = exec::detail::ppo_tuned_lr}});
+         }},
     };
     for (const auto& name : exec::strategy_names()) {
         CAPTURE(name);

@@ -29,9 +29,12 @@
 #include <nascent/strategy/bohb.hpp>
 #include <nascent/strategy/hyperband.hpp>
 #include <nascent/strategy/local_search.hpp>
+#include <nascent/strategy/lstm_controller.hpp>
 #include <nascent/strategy/nsga2.hpp>
+#include <nascent/strategy/ppo.hpp>
 #include <nascent/strategy/random_search.hpp>
 #include <nascent/strategy/regularized_evolution.hpp>
+#include <nascent/strategy/reinforce.hpp>
 #include <nascent/strategy/warm_start.hpp>
 
 #include <array>
@@ -243,10 +246,63 @@ struct bo_wl_entry {
     }
 };
 
+// The RL controllers (strategy/reinforce.hpp, lstm_controller.hpp, ppo.hpp): the papers'
+// hyper-parameters except the learning rate, which was tuned on NAS-Bench-201 CIFAR-10 only
+// (benchmarks/search/rl_protocol.cpp --mode tune; docs/rl.md).
+inline constexpr double reinforce_tuned_lr = 0.1;
+inline constexpr double lstm_tuned_lr = 0.1;
+inline constexpr double ppo_tuned_lr = 0.1;
+
+template <class C>
+void needs_categorical(const C& c, std::string_view name) {
+    if constexpr (!CategoricalSpace<decltype(c.space)>)
+        cannot_build(name, "needs a categorical space");
+}
+
+struct reinforce_entry {
+    static constexpr strategy_info info{
+        .name = "reinforce",
+        .description = "REINFORCE (NAS-Bench-201's): factorised categorical policy, Adam, "
+                       "moving-average baseline",
+        .options = "lr tuned on CIFAR-10 (NB201: 0.001), M = 1, baseline decay 0.9"};
+    template <class C>
+    static auto make(const C& c) {
+        needs_categorical(c, info.name);
+        if constexpr (CategoricalSpace<decltype(c.space)>)
+            return strategy::reinforce{c.space, {.learning_rate = reinforce_tuned_lr}};
+    }
+};
+
+struct lstm_entry {
+    static constexpr strategy_info info{
+        .name = "lstm",
+        .description = "LSTM controller (Zoph & Le 2017, ENAS 2018) trained by REINFORCE",
+        .options = "2 x 32 units, T = 5, tanh 2.5, lr tuned on CIFAR-10 (ENAS: 0.0035), M = 10"};
+    template <class C>
+    static auto make(const C& c) {
+        needs_categorical(c, info.name);
+        if constexpr (CategoricalSpace<decltype(c.space)>)
+            return strategy::lstm_controller{c.space, {.learning_rate = lstm_tuned_lr}};
+    }
+};
+
+struct ppo_entry {
+    static constexpr strategy_info info{
+        .name = "ppo",
+        .description = "PPO-clip (Schulman et al. 2017, as NASNet) on a factorised policy",
+        .options = "eps 0.2, 4 epochs, M = 10, lr tuned on CIFAR-10 (NASNet: 0.00035)"};
+    template <class C>
+    static auto make(const C& c) {
+        needs_categorical(c, info.name);
+        if constexpr (CategoricalSpace<decltype(c.space)>)
+            return strategy::ppo{c.space, {.learning_rate = ppo_tuned_lr}};
+    }
+};
+
 /// THE list, in the order names are shown.
-using builtin_strategies =
-    std::tuple<random_entry, rea_entry, ls_entry, sh_entry, hyperband_entry, bohb_entry,
-               nsga2_entry, bananas_entry, bo_gp_entry, bo_wl_entry>;
+using builtin_strategies = std::tuple<random_entry, rea_entry, ls_entry, sh_entry, hyperband_entry,
+                                      bohb_entry, nsga2_entry, bananas_entry, bo_gp_entry,
+                                      bo_wl_entry, reinforce_entry, lstm_entry, ppo_entry>;
 
 template <class... Entries>
 constexpr auto infos_of(std::tuple<Entries...>*) {
