@@ -73,7 +73,7 @@ void check_same(const nascent::run_result<G>& a, const nascent::run_result<G>& b
     CHECK(a.cost == b.cost);
 }
 
-const std::string all_names = "random, rea, ls, sh, hyperband, bohb, nsga2, bananas, bo-gp, bo-wl";
+const std::string all_names = "random, rea, ls, sh, hyperband, bohb, nsga2, bananas, bo-gp, bo-wl, tpe";
 
 } // namespace
 
@@ -177,6 +177,7 @@ TEST_CASE("registry: every name runs the search of the strategy constructed dire
          }},
         {"bo-wl",
          [&] { single("bo-wl", st::bayesian_optimisation(space, nb201_surrogates::wl_gp())); }},
+        {"tpe", [&] { single("tpe", st::tpe{space}); }},
     };
     for (const auto& name : exec::strategy_names()) {
         CAPTURE(name);
