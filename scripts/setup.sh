@@ -10,7 +10,7 @@ packages=(g++ cmake ninja-build libeigen3-dev xtensor-dev libtbb-dev librange-v3
 if [[ "${1:-}" == "--python" ]]; then
   # Peers the benchmarks compare against, on OpenBLAS as users' installs run them.
   packages+=(python3 python3-numpy python3-matplotlib python3-sklearn python3-torch
-             libopenblas0-pthread libopenblas-dev libpagmo-dev)
+             libopenblas0-pthread libopenblas-dev libpagmo-dev python3-optuna python3-scipy)
 fi
 
 missing=()
