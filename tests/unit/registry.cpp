@@ -73,7 +73,8 @@ void check_same(const nascent::run_result<G>& a, const nascent::run_result<G>& b
     CHECK(a.cost == b.cost);
 }
 
-const std::string all_names = "random, rea, ls, sh, hyperband, bohb, nsga2, bananas, bo-gp, bo-wl, tpe";
+const std::string all_names =
+    "random, rea, ls, sh, hyperband, bohb, nsga2, bananas, bo-gp, bo-wl, tpe";
 
 } // namespace
 

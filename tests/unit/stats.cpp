@@ -16,7 +16,9 @@
 namespace ns = nascent::stats;
 
 namespace {
-bool near(double a, double b, double tolerance = 1e-9) { return std::fabs(a - b) <= tolerance; }
+bool near(double a, double b, double tolerance = 1e-9) {
+    return std::fabs(a - b) <= tolerance;
+}
 
 const std::vector<double> x5{93.1, 94.2, 92.7, 93.9, 94.0};
 const std::vector<double> y6{92.5, 93.0, 92.2, 93.3, 92.9, 91.8};
@@ -81,8 +83,9 @@ TEST_CASE("stats: Holm, Friedman and the Nemenyi critical difference") {
                                   {46.0, 45.8, 46.4, 45.1, 46.3}});
     CHECK(near(f5.statistic, 12.0));
     CHECK(near(f5.p_value, 0.01735126523666451));
-    CHECK(nascent::test::error_of([] { (void)ns::friedman({{1, 2, 3}}); }) ==
-          "friedman: needs >= 2 blocks of >= 3 treatments, got 1 of 3");
+    CHECK(nascent::test::error_of([] {
+              (void)ns::friedman({{1, 2, 3}});
+          }) == "friedman: needs >= 2 blocks of >= 3 treatments, got 1 of 3");
     // Demsar's table 5a: q_0.05 = 2.569 for k = 4; CD = q sqrt(k (k + 1) / (6 N)).
     CHECK(near(ns::nemenyi_q_alpha_005(4), 2.569031772546482, 1e-15));
     CHECK(near(ns::nemenyi_cd(4, 10), 2.569031772546482 * std::sqrt(20.0 / 60.0), 1e-15));

@@ -185,11 +185,10 @@ TEST_CASE("tpe: NAS-Bench-201 CIFAR-10 at budget 150 beats random search") {
         nascent::test::nb201().evaluator({.dataset = "cifar10", .reward = "valid_acc@12"});
     const nascent::run_options options{.budget = 150, .runs = 100, .seed = 0};
     const nascent::exec::tbb_executor executor(2);
-    const double random =
-        mean_test(nascent::run_protocol(space, st::random_search{space}, evaluator, options,
-                                        executor));
-    const double tpe = mean_test(nascent::run_protocol(space, st::tpe{space}, evaluator, options,
-                                                       executor));
+    const double random = mean_test(
+        nascent::run_protocol(space, st::random_search{space}, evaluator, options, executor));
+    const double tpe =
+        mean_test(nascent::run_protocol(space, st::tpe{space}, evaluator, options, executor));
     const double multivariate = mean_test(nascent::run_protocol(
         space, st::tpe{space, {.multivariate = true}}, evaluator, options, executor));
     MESSAGE("mean test_acc@200: random " << random << ", tpe " << tpe << ", multivariate "

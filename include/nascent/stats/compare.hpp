@@ -70,10 +70,9 @@ anytime_regret(const std::vector<std::vector<double>>& trajectories, double opti
         for (const double v : values)
             ss += (v - m) * (v - m);
         const double half =
-            values.size() > 1
-                ? quantile * std::sqrt(ss / static_cast<double>(values.size() - 1)) /
-                      std::sqrt(static_cast<double>(values.size()))
-                : 0.0;
+            values.size() > 1 ? quantile * std::sqrt(ss / static_cast<double>(values.size() - 1)) /
+                                    std::sqrt(static_cast<double>(values.size()))
+                              : 0.0;
         out.mean.push_back(m);
         out.lower.push_back(m - half);
         out.upper.push_back(m + half);
@@ -102,8 +101,8 @@ struct dataset_comparison {
 
 struct comparison {
     std::vector<dataset_comparison> datasets;
-    std::vector<std::string> strategies; ///< those run on every dataset, first-seen order
-    std::vector<double> mean_ranks;      ///< over datasets, rank 1 the best; needs >= 1 dataset
+    std::vector<std::string> strategies;     ///< those run on every dataset, first-seen order
+    std::vector<double> mean_ranks;          ///< over datasets, rank 1 the best; needs >= 1 dataset
     std::optional<friedman_result> friedman; ///< with >= 2 datasets and >= 3 strategies
     double critical_difference = std::numeric_limits<double>::quiet_NaN(); ///< Nemenyi, 0.05
 };
@@ -149,7 +148,8 @@ struct comparison {
         for (const auto* r : here) {
             finals.push_back(final_values(*r));
             if (finals.back().empty())
-                throw std::invalid_argument("compare: " + r->strategy + " on " + d + " has no runs");
+                throw std::invalid_argument("compare: " + r->strategy + " on " + d +
+                                            " has no runs");
             dc.finals.push_back(summarize(finals.back()));
             dc.regret.push_back(anytime_regret(r->trajectories, dc.optimum));
             score[d][r->strategy] = dc.finals.back().mean;
@@ -160,8 +160,8 @@ struct comparison {
                 const auto t = mann_whitney_u(finals[i], finals[j]);
                 const double a12 = t.u1 / (static_cast<double>(finals[i].size()) *
                                            static_cast<double>(finals[j].size()));
-                dc.pairs.push_back({dc.strategies[i], dc.strategies[j], t.u1, t.p_value, 1.0,
-                                    a12, t.exact});
+                dc.pairs.push_back(
+                    {dc.strategies[i], dc.strategies[j], t.u1, t.p_value, 1.0, a12, t.exact});
                 p.push_back(t.p_value);
             }
         }
@@ -172,7 +172,8 @@ struct comparison {
     }
     // Strategies run on every dataset take part in the ranking.
     std::erase_if(out.strategies, [&](const std::string& s) {
-        return std::ranges::any_of(datasets, [&](const std::string& d) { return !score[d].contains(s); });
+        return std::ranges::any_of(datasets,
+                                   [&](const std::string& d) { return !score[d].contains(s); });
     });
     if (out.strategies.empty() || datasets.empty())
         return out;

@@ -110,8 +110,7 @@ inline double beta_fraction(double a, double b, double x) {
         throw std::invalid_argument("upper_incomplete_gamma: needs a > 0 and x >= 0");
     if (x == 0)
         return 1.0;
-    return x < a + 1 ? 1.0 - detail::lower_gamma_series(a, x)
-                     : detail::upper_gamma_fraction(a, x);
+    return x < a + 1 ? 1.0 - detail::lower_gamma_series(a, x) : detail::upper_gamma_fraction(a, x);
 }
 
 /// P(X > x) for X chi-squared with `df` degrees of freedom (scipy.stats.chi2.sf).

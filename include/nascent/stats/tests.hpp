@@ -27,9 +27,9 @@
 namespace nascent::stats {
 
 struct mann_whitney_result {
-    double u1 = 0;       ///< U of the first sample (SciPy's `statistic`)
-    double p_value = 1;  ///< two-sided
-    bool exact = false;  ///< the exact null distribution (else the normal approximation)
+    double u1 = 0;      ///< U of the first sample (SciPy's `statistic`)
+    double p_value = 1; ///< two-sided
+    bool exact = false; ///< the exact null distribution (else the normal approximation)
 };
 
 namespace detail {
@@ -106,7 +106,8 @@ inline double exact_mwu_sf(std::size_t u, std::size_t m, std::size_t n) {
 /// The Vargha-Delaney A of x over y: the probability that a value of x exceeds one of y, ties
 /// counting half (0.5: no effect; 0.56 / 0.64 / 0.71: small / medium / large).
 [[nodiscard]] inline double vargha_delaney_a(std::span<const double> x, std::span<const double> y) {
-    return mann_whitney_u(x, y).u1 / (static_cast<double>(x.size()) * static_cast<double>(y.size()));
+    return mann_whitney_u(x, y).u1 /
+           (static_cast<double>(x.size()) * static_cast<double>(y.size()));
 }
 
 /// Holm-adjusted p-values, in the input's order: the i-th smallest p times (m - i + 1), made

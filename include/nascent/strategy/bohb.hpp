@@ -110,8 +110,8 @@ private:
                 centres.push_back(sorted[k]->arch);
             std::vector<double> lambda(d);
             for (std::size_t i = 0; i < d; ++i) {
-                lambda[i] = leave_one_out_bandwidth(centres, i, space.choices(i),
-                                                    m_options.min_bandwidth);
+                lambda[i] =
+                    leave_one_out_bandwidth(centres, i, space.choices(i), m_options.min_bandwidth);
             }
             std::vector<double> weights(centres.size(), 1.0);
             return density(space, std::move(centres), std::move(weights), std::move(lambda));

@@ -32,13 +32,14 @@ public:
     /// mixture weights; `lambda` holds one bandwidth per position.
     categorical_parzen(const S& space, std::vector<genotype> centres, std::vector<double> weights,
                        std::vector<double> lambda, double prior_weight = 0.0)
-        : m_centres(std::move(centres)), m_weights(std::move(weights)),
-          m_lambda(std::move(lambda)), m_prior_weight(prior_weight) {
+        : m_centres(std::move(centres)), m_weights(std::move(weights)), m_lambda(std::move(lambda)),
+          m_prior_weight(prior_weight) {
         m_total = 0;
         for (const double w : m_weights)
             m_total += w;
-        m_equal_weights = m_prior_weight == 0.0 &&
-                          std::ranges::all_of(m_weights, [&](double w) { return w == m_weights[0]; });
+        m_equal_weights = m_prior_weight == 0.0 && std::ranges::all_of(m_weights, [&](double w) {
+                              return w == m_weights[0];
+                          });
         m_prior_density = 1.0;
         m_choices.resize(m_lambda.size());
         for (std::size_t i = 0; i < m_lambda.size(); ++i) {
@@ -92,8 +93,8 @@ public:
         genotype x = m_centres[k];
         for (std::size_t i = 0; i < m_lambda.size(); ++i) {
             const std::size_t c = m_choices[i];
-            const double lambda = std::min(m_lambda[i] * widen,
-                                           static_cast<double>(c - 1) / static_cast<double>(c));
+            const double lambda =
+                std::min(m_lambda[i] * widen, static_cast<double>(c - 1) / static_cast<double>(c));
             if (c > 1 && uniform_real(gen) < lambda) {
                 auto v = uniform_index(gen, c - 1);
                 if (v >= static_cast<std::size_t>(x[i]))

@@ -120,8 +120,8 @@ public:
         if (m_observed.size() < m_options.startup || m_observed.empty())
             return m_space.sample(gen);
         const auto [good, bad] = split();
-        const genotype x = m_options.multivariate ? joint(good, bad, gen)
-                                                  : independent(good, bad, gen);
+        const genotype x =
+            m_options.multivariate ? joint(good, bad, gen) : independent(good, bad, gen);
         return m_space.is_valid(x) ? x : m_space.sample(gen);
     }
 
