@@ -12,7 +12,7 @@ if [[ "${1:-}" == "--python" ]]; then
   # Peers the benchmarks compare against, on OpenBLAS as users' installs run them.
   packages+=(python3 python3-numpy python3-matplotlib python3-sklearn python3-torch
              libopenblas0-pthread libopenblas-dev libpagmo-dev
-             python3-optuna) # benchmarks/python: nascent's ask/tell beside Optuna's
+             python3-optuna python3-scipy) # benchmarks: Optuna beside nascent; SciPy's statistics
 fi
 
 missing=()

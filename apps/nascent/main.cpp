@@ -6,6 +6,7 @@
 #include "oneshot_command.hpp"
 #include "predictors_command.hpp"
 #include "proxies_command.hpp"
+#include "stats_command.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -257,6 +258,16 @@ int main(int argc, char** argv) {
     proxies->add_option("--fmnist", px.fmnist, "Fashion-MNIST directory (default: Debian's)");
     proxies->add_flag("--data-free", px.data_free, "only synflow, l2_norm, params and flops");
 
+    nascent::cli::stats_settings st;
+    auto* stats = app.add_subcommand(
+        "stats", "regret bands, rank tests (Holm), effect sizes and a CD diagram's ranks over "
+                 "`run --json` files");
+    stats->add_option("files", st.inputs, "run files, one per strategy and dataset")
+        ->required()
+        ->check(CLI::ExistingFile);
+    stats->add_option("--json", st.json, "write the report here (default: stdout)");
+    stats->add_option("--data", st.data, "benchmark data directory (the NB201 optimum)");
+
     nascent::cli::predictors_settings pr;
     auto* predictors = app.add_subcommand(
         "predictors",
@@ -361,6 +372,8 @@ int main(int argc, char** argv) {
             return nascent::cli::run_predictors(pr);
         if (*oneshot)
             return nascent::cli::run_oneshot_command(os);
+        if (*stats)
+            return nascent::cli::run_stats(st);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "nascent: error: %s\n", e.what());
         return 2;

@@ -20,6 +20,7 @@ declare -A allowed=(
     [ops]="core detail space"
     [space]="core detail ops"
     [pareto]="core detail"
+    [stats]="core detail"
     [bench]="core detail io pareto space"
     [tensor]="core detail"
     [surrogate]="core detail space tensor"

@@ -74,7 +74,7 @@ void check_same(const nascent::run_result<G>& a, const nascent::run_result<G>& b
 }
 
 const std::string all_names =
-    "random, rea, ls, sh, hyperband, bohb, nsga2, bananas, bo-gp, bo-wl, reinforce, lstm, ppo";
+    "random, rea, ls, sh, hyperband, bohb, nsga2, bananas, bo-gp, bo-wl, tpe, reinforce, lstm, ppo";
 
 } // namespace
 
@@ -178,6 +178,7 @@ TEST_CASE("registry: every name runs the search of the strategy constructed dire
          }},
         {"bo-wl",
          [&] { single("bo-wl", st::bayesian_optimisation(space, nb201_surrogates::wl_gp())); }},
+        {"tpe", [&] { single("tpe", st::tpe{space}); }},
         {"reinforce",
          [&] {
              single("reinforce",

@@ -35,6 +35,7 @@
 #include <nascent/strategy/random_search.hpp>
 #include <nascent/strategy/regularized_evolution.hpp>
 #include <nascent/strategy/reinforce.hpp>
+#include <nascent/strategy/tpe.hpp>
 #include <nascent/strategy/warm_start.hpp>
 
 #include <array>
@@ -299,10 +300,29 @@ struct ppo_entry {
     }
 };
 
+// Model-based in the registry's sense (it takes warm starts) though it needs no surrogates.
+struct tpe_entry {
+    static constexpr strategy_info info{
+        .name = "tpe",
+        .description = "TPE (Bergstra et al., NeurIPS 2011) with Optuna 3.1's defaults: "
+                       "univariate Parzen estimators, categorical spaces",
+        .options = "10 startup trials, gamma min(ceil(0.1 n), 25), 24 candidates, prior weight 1",
+        .model_based = true};
+    template <class C>
+    static auto make(const C& c) {
+        if constexpr (CategoricalSpace<decltype(c.space)>) {
+            return strategy::tpe{c.space};
+        } else {
+            cannot_build(info.name, "needs a categorical space");
+        }
+    }
+};
+
 /// THE list, in the order names are shown.
-using builtin_strategies = std::tuple<random_entry, rea_entry, ls_entry, sh_entry, hyperband_entry,
-                                      bohb_entry, nsga2_entry, bananas_entry, bo_gp_entry,
-                                      bo_wl_entry, reinforce_entry, lstm_entry, ppo_entry>;
+using builtin_strategies =
+    std::tuple<random_entry, rea_entry, ls_entry, sh_entry, hyperband_entry, bohb_entry,
+               nsga2_entry, bananas_entry, bo_gp_entry, bo_wl_entry, tpe_entry, reinforce_entry,
+               lstm_entry, ppo_entry>;
 
 template <class... Entries>
 constexpr auto infos_of(std::tuple<Entries...>*) {

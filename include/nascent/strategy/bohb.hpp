@@ -6,12 +6,14 @@
 // 2 (d + 1) for d positions): the best `top_fraction` of them (at least d + 1) form the "good"
 // density l(x), the rest (at least d + 1) the "bad" density g(x). Each density is a product over
 // positions of Aitchison-Aitken kernels (keep a centre's choice with probability 1 - lambda,
-// else any other uniformly); each position's lambda is chosen by leave-one-out likelihood.
+// else any other uniformly); each position's lambda is chosen by leave-one-out likelihood. The
+// estimator is strategy/parzen.hpp's, which single-fidelity TPE (strategy/tpe.hpp) shares.
 // A proposal is, with probability `random_fraction`, uniform; otherwise the best l/g ratio among
 // `candidates` draws from l with its bandwidths widened by `bandwidth_factor`, as BOHB does.
 
 #include <nascent/concepts.hpp>
 #include <nascent/strategy/hyperband.hpp>
+#include <nascent/strategy/parzen.hpp>
 
 #include <algorithm>
 #include <array>
@@ -65,7 +67,7 @@ public:
         double best_score = -std::numeric_limits<double>::infinity();
         for (std::size_t c = 0; c < m_options.candidates; ++c) {
             const genotype x = good.sample(space, gen, m_options.bandwidth_factor);
-            const double score = good.log_pdf(space, x) - bad.log_pdf(space, x);
+            const double score = good.log_pdf(x) - bad.log_pdf(x);
             if (score > best_score) {
                 best_score = score;
                 best = x;
@@ -83,7 +85,7 @@ private:
         genotype arch;
         double reward;
     };
-    class density;
+    using density = categorical_parzen<S>;
 
     // Fits l and g on one level's observations; kept until that level gains observations.
     void fit(const S& space, std::size_t level) {
@@ -102,10 +104,19 @@ private:
             n, std::max<std::size_t>(d + 1, static_cast<std::size_t>(m_options.top_fraction *
                                                                      static_cast<double>(n))));
         const std::size_t n_bad = std::min(n, std::max<std::size_t>(d + 1, n - n_good));
-        const auto mid = sorted.begin() + static_cast<std::ptrdiff_t>(n_good);
-        const auto bad_begin = sorted.end() - static_cast<std::ptrdiff_t>(n_bad);
-        m_model.emplace(density(space, {sorted.begin(), mid}, m_options.min_bandwidth),
-                        density(space, {bad_begin, sorted.end()}, m_options.min_bandwidth));
+        auto build = [&](std::size_t first, std::size_t last) {
+            std::vector<genotype> centres;
+            for (std::size_t k = first; k < last; ++k)
+                centres.push_back(sorted[k]->arch);
+            std::vector<double> lambda(d);
+            for (std::size_t i = 0; i < d; ++i) {
+                lambda[i] =
+                    leave_one_out_bandwidth(centres, i, space.choices(i), m_options.min_bandwidth);
+            }
+            std::vector<double> weights(centres.size(), 1.0);
+            return density(space, std::move(centres), std::move(weights), std::move(lambda));
+        };
+        m_model.emplace(build(0, n_good), build(n - n_bad, n));
         m_model_level = level;
         m_model_size = data.size();
     }
@@ -114,90 +125,6 @@ private:
         return static_cast<std::size_t>(
             std::ranges::count_if(v, [](const observation& o) { return std::isfinite(o.reward); }));
     }
-
-    // A product of Aitchison-Aitken kernels centred on the given points.
-    class density {
-    public:
-        density(const S& space, std::vector<const observation*> points, double min_bandwidth)
-            : m_points(std::move(points)) {
-            const std::size_t d = space.positions();
-            m_lambda.resize(d);
-            for (std::size_t i = 0; i < d; ++i) {
-                m_lambda[i] = choose_bandwidth(space.choices(i), i, min_bandwidth);
-            }
-        }
-
-        [[nodiscard]] double log_pdf(const S& space, const genotype& x) const {
-            double total = 0;
-            for (const auto* p : m_points) {
-                double prod = 1;
-                for (std::size_t i = 0; i < m_lambda.size(); ++i) {
-                    prod *= kernel(space.choices(i), m_lambda[i], p->arch[i] == x[i]);
-                }
-                total += prod;
-            }
-            return std::log(total / static_cast<double>(m_points.size()) + 1e-300);
-        }
-
-        template <RandomGenerator G>
-        [[nodiscard]] genotype sample(const S& space, G& gen, double widen) const {
-            genotype x = m_points[uniform_index(gen, m_points.size())]->arch;
-            for (std::size_t i = 0; i < m_lambda.size(); ++i) {
-                const std::size_t c = space.choices(i);
-                const double lambda = std::min(m_lambda[i] * widen,
-                                               static_cast<double>(c - 1) / static_cast<double>(c));
-                if (c > 1 && uniform_real(gen) < lambda) {
-                    auto v = uniform_index(gen, c - 1);
-                    if (v >= static_cast<std::size_t>(x[i]))
-                        ++v;
-                    x[i] = static_cast<std::remove_cvref_t<decltype(x[i])>>(v);
-                }
-            }
-            return x;
-        }
-
-    private:
-        // Probability of a value under one kernel: 1 - lambda at the centre, else lambda / (c-1).
-        static double kernel(std::size_t c, double lambda, bool same) {
-            if (c <= 1)
-                return 1.0;
-            return same ? 1.0 - lambda : lambda / static_cast<double>(c - 1);
-        }
-        // Leave-one-out likelihood over a grid of bandwidths (the uniform kernel at (c-1)/c),
-        // from the counts of each value: O(n + c) per bandwidth.
-        double choose_bandwidth(std::size_t c, std::size_t position, double min_bandwidth) const {
-            const double max_lambda =
-                static_cast<double>(c - 1) / static_cast<double>(std::max<std::size_t>(c, 1));
-            if (c <= 1 || m_points.size() < 2)
-                return max_lambda;
-            std::vector<std::size_t> count(c, 0);
-            for (const auto* p : m_points)
-                ++count[static_cast<std::size_t>(p->arch[position])];
-            const double others = static_cast<double>(m_points.size() - 1);
-            double best = max_lambda;
-            double best_ll = -std::numeric_limits<double>::infinity();
-            for (const double frac : {0.01, 0.03, 0.1, 0.2, 0.35, 0.5, 0.7, 1.0}) {
-                const double lambda = std::max(min_bandwidth, frac * max_lambda);
-                double ll = 0;
-                for (std::size_t v = 0; v < c; ++v) {
-                    if (count[v] == 0)
-                        continue;
-                    const double same = static_cast<double>(count[v] - 1);
-                    const double p = same * (1.0 - lambda) +
-                                     (others - same) * lambda / static_cast<double>(c - 1);
-                    ll += static_cast<double>(count[v]) * std::log(p / others + 1e-300);
-                }
-                if (ll > best_ll) {
-                    best_ll = ll;
-                    best = lambda;
-                }
-            }
-            return best;
-        }
-
-        std::vector<const observation*> m_points;
-        std::vector<double> m_lambda;
-    };
 
     tpe_options m_options;
     std::vector<std::vector<observation>> m_observations; // per fidelity level
