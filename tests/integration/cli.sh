@@ -56,7 +56,7 @@ expect_error "--runs 0" "--runs: must be >= 1, got 0" run --data "$data" --runs 
 expect_error "--budget 0" "--budget: must be >= 1, got 0" run --data "$data" --budget 0
 expect_error "--threads 0" "--threads: must be >= 1, got 0" run --data "$data" --threads 0
 expect_error "compare --runs 0" "--runs: must be >= 1, got 0" compare --data "$data" --runs 0
-expect_error "unknown strategy" "--strategy: enas not in {random,rea,ls,sh,hyperband,bohb,nsga2,bananas,bo-gp,bo-wl,tpe}" run --data "$data" --strategy enas
+expect_error "unknown strategy" "--strategy: enas not in {random,rea,ls,sh,hyperband,bohb,nsga2,bananas,bo-gp,bo-wl,tpe,reinforce,lstm,ppo}" run --data "$data" --strategy enas
 expect_error "unknown dataset" "--dataset: mnist not in {cifar10,cifar100,imagenet16-120}" run --data "$data" --dataset mnist
 expect_error "unknown benchmark" "--benchmark: nb999 not in {nb201,nb101}" run --data "$data" --benchmark nb999
 expect_error "unknown flag" "--frobnicate" run --frobnicate
@@ -106,7 +106,7 @@ expect_error "nsga2 without objectives" "nsga2 needs --objectives" run --data "$
 
 # Names from the strategy registry (exec/registry.hpp): choices, help and "valid: ..." lists.
 out=$("$nascent" run --help)
-if [[ $out == *"{random,rea,ls,sh,hyperband,bohb,nsga2,bananas,bo-gp,bo-wl,tpe}"* &&
+if [[ $out == *"{random,rea,ls,sh,hyperband,bohb,nsga2,bananas,bo-gp,bo-wl,tpe,reinforce,lstm,ppo}"* &&
       $out == *"search strategy (sh, hyperband, bohb: nb201 only)"* &&
       $out == *"scalarisation weights for rea/ls with --objectives"* ]]; then pass; else fail "run --help: $out"; fi
 expect_error "nb101 multi-fidelity list" "strategy 'sh' is not available for nb101 (valid: random, rea, ls)" \
