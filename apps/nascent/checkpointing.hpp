@@ -57,17 +57,18 @@ run_checkpointed(const Space& space, const St& strategy, const Evaluator& evalua
                                      std::to_string(s.runs));
         options.replay = log->replay();
     }
-    const auto manifest =
-        exec::make_manifest({.seed = s.seed, .options = problem, .threads = s.threads,
-                             .in_flight = s.in_flight});
-    exec::checkpoint_writer writer{file, problem, space,
-                                   {.runs = s.runs, .every = s.checkpoint_every,
-                                    .manifest = manifest},
-                                   log ? &*log : nullptr};
+    const auto manifest = exec::make_manifest(
+        {.seed = s.seed, .options = problem, .threads = s.threads, .in_flight = s.in_flight});
+    exec::checkpoint_writer writer{
+        file,
+        problem,
+        space,
+        {.runs = s.runs, .every = s.checkpoint_every, .manifest = manifest},
+        log ? &*log : nullptr};
     std::signal(SIGINT, [](int) { g_interrupted = 1; });
     std::signal(SIGTERM, [](int) { g_interrupted = 1; });
-    auto results = run_protocol(space, strategy, evaluator, options, executor,
-                                interrupt_callback{}, writer);
+    auto results =
+        run_protocol(space, strategy, evaluator, options, executor, interrupt_callback{}, writer);
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
     if (g_interrupted != 0) {

@@ -102,16 +102,15 @@ int run_nb201(const settings& s) {
     print_run_summary(s, results, reward, s.report.value_or("test_acc@200"), optimum_line(table, s),
                       load_seconds, search_seconds);
     if (s.json) {
-        io::write_file_atomically(*s.json,
-                                  results_json(nb201::space{}, s, results, summarize_runs(results),
-                                               load_seconds, search_seconds,
-                                               exec::make_manifest(
-                                                   {.data_files = {data_dir(s).file(
-                                                        nb201_table::relative_path)},
-                                                    .seed = s.seed,
-                                                    .options = checkpoint_problem(s),
-                                                    .threads = s.threads,
-                                                    .in_flight = s.in_flight})));
+        io::write_file_atomically(
+            *s.json,
+            results_json(
+                nb201::space{}, s, results, summarize_runs(results), load_seconds, search_seconds,
+                exec::make_manifest({.data_files = {data_dir(s).file(nb201_table::relative_path)},
+                                     .seed = s.seed,
+                                     .options = checkpoint_problem(s),
+                                     .threads = s.threads,
+                                     .in_flight = s.in_flight})));
     }
     return 0;
 }

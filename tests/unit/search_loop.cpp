@@ -23,10 +23,10 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-#include <string>
 #include <span>
+#include <sstream>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace nb201 = nascent::nb201;
@@ -114,14 +114,14 @@ TEST_CASE("search loop: the multi-objective runner counts out-of-table answers, 
 TEST_CASE("search loop: `stalled` means the free streak reached its limit, in every runner") {
     const nb201::space space;
     const auto unit = [](const nb201::cell&, double, const evaluation&) { return 1.0; };
-    const auto so = nascent::run_search(space, always_same{}, picky{},
-                                        {.budget = 10, .max_free_streak = 50});
+    const auto so =
+        nascent::run_search(space, always_same{}, picky{}, {.budget = 10, .max_free_streak = 50});
     const auto mo = nascent::run_multi_objective_search(
         space, always_same{}, picky{}, two,
         {.budget = 10, .reference = {-1, -1}, .max_free_streak = 50});
-    const auto as = nascent::run_async_search(
-        space, always_same{}, picky{}, unit,
-        {.workers = 2, .time_budget = 100, .max_free_streak = 50});
+    const auto as =
+        nascent::run_async_search(space, always_same{}, picky{}, unit,
+                                  {.workers = 2, .time_budget = 100, .max_free_streak = 50});
     CHECK(so.stalled);
     CHECK(mo.stalled);
     CHECK(as.stalled);
@@ -131,9 +131,9 @@ TEST_CASE("search loop: `stalled` means the free streak reached its limit, in ev
     // A budget spent is not a stall, whichever runner.
     const nascent::strategy::random_search rs{space};
     CHECK_FALSE(nascent::run_search(space, rs, picky{}, {.budget = 20}).stalled);
-    CHECK_FALSE(nascent::run_async_search(space, rs, picky{}, unit,
-                                          {.workers = 2, .time_budget = 10})
-                    .stalled);
+    CHECK_FALSE(
+        nascent::run_async_search(space, rs, picky{}, unit, {.workers = 2, .time_budget = 10})
+            .stalled);
 }
 
 TEST_CASE("search loop: k in flight gives one result for every executor and thread count") {
@@ -175,7 +175,9 @@ TEST_CASE("search loop: a PendingAware strategy sees the requests in flight") {
     static_assert(nascent::PendingAware<watcher, nb201::cell>);
     std::vector<std::size_t> sizes;
     const auto ev = nascent::test::nb201().evaluator({.dataset = "cifar10"});
-    (void)nascent::run_search(space, watcher{nascent::strategy::random_search<nb201::space>{space}, &sizes}, ev, {.budget = 9, .in_flight = 3});
+    (void)nascent::run_search(
+        space, watcher{nascent::strategy::random_search<nb201::space>{space}, &sizes}, ev,
+        {.budget = 9, .in_flight = 3});
     REQUIRE(sizes.size() >= 9);
     CHECK(sizes[0] == 0);
     CHECK(sizes[1] == 1);
@@ -320,9 +322,10 @@ TEST_CASE("checkpoint: interrupted, written, loaded and resumed, a protocol ends
     const auto before = slurp(file);
     auto other = problem;
     other["strategy"] = "rs";
-    CHECK_THROWS_WITH_AS((void)nascent::exec::load_checkpoint(file, other),
-                         doctest::Contains("another problem: strategy is \"rea\" there, \"rs\" here"),
-                         std::runtime_error);
+    CHECK_THROWS_WITH_AS(
+        (void)nascent::exec::load_checkpoint(file, other),
+        doctest::Contains("another problem: strategy is \"rea\" there, \"rs\" here"),
+        std::runtime_error);
     nascent::io::write_file_atomically(file, before.substr(0, before.size() / 2));
     CHECK_THROWS_WITH_AS((void)nascent::exec::load_checkpoint(file, problem),
                          doctest::Contains("is not valid JSON (truncated or corrupt)"),

@@ -69,23 +69,23 @@ run_result<genotype_t<S>> async_one(const S& space, St& strategy, E& evaluator,
         strategy.set_fidelities(levels);
     }
     const exec::sequential_executor sequential;
-    search_loop loop(space, strategy, evaluator, sequential,
-                     loop_settings{.run = run_index,
-                                   .seed = derive_seed(options.seed, run_index),
-                                   .report = options.report,
-                                   .max_free_streak = options.max_free_streak,
-                                   .in_flight = options.workers,
-                                   .budget = std::numeric_limits<double>::infinity(),
-                                   .count_budget = true,
-                                   .record_cost = true,
-                                   .levels = std::move(levels),
-                                   .replay = run_index < options.replay.size()
-                                                 ? std::span<const evaluation_record>(
-                                                       options.replay[run_index])
-                                                 : std::span<const evaluation_record>{},
-                                   .expected = 64,
-                                   .who = "run_async_search"},
-                     callbacks...);
+    search_loop loop(
+        space, strategy, evaluator, sequential,
+        loop_settings{.run = run_index,
+                      .seed = derive_seed(options.seed, run_index),
+                      .report = options.report,
+                      .max_free_streak = options.max_free_streak,
+                      .in_flight = options.workers,
+                      .budget = std::numeric_limits<double>::infinity(),
+                      .count_budget = true,
+                      .record_cost = true,
+                      .levels = std::move(levels),
+                      .replay = run_index < options.replay.size()
+                                    ? std::span<const evaluation_record>(options.replay[run_index])
+                                    : std::span<const evaluation_record>{},
+                      .expected = 64,
+                      .who = "run_async_search"},
+        callbacks...);
     using proposal = typename decltype(loop)::proposal;
     struct job {
         double finish;
@@ -175,8 +175,7 @@ requires(Strategy<St> || MultiFidelityStrategy<St>) &&
     detail::for_each_run(
         options.runs, evaluator, executor, options.on_run_done, [&](std::size_t i, auto& ev) {
             St strategy = prototype;
-            results[i] =
-                detail::async_one(space, strategy, ev, duration, options, i, callbacks...);
+            results[i] = detail::async_one(space, strategy, ev, duration, options, i, callbacks...);
         });
     return results;
 }

@@ -63,14 +63,14 @@ template <class G>
 struct evaluation_event {
     std::size_t run;
     const G& arch;
-    std::uint64_t hash;   ///< the space's hash of arch
-    std::size_t level;    ///< fidelity level (0 for single-fidelity runs)
-    double fidelity;      ///< 0 for single-fidelity runs
+    std::uint64_t hash; ///< the space's hash of arch
+    std::size_t level;  ///< fidelity level (0 for single-fidelity runs)
+    double fidelity;    ///< 0 for single-fidelity runs
     const evaluation& result;
     nascent::booking booking;
-    bool replayed;        ///< answered from a resumed checkpoint, not by the evaluator
-    std::size_t index;    ///< 0-based position among the run's evaluator answers
-    std::size_t queries;  ///< charged evaluations so far, this one included
+    bool replayed;       ///< answered from a resumed checkpoint, not by the evaluator
+    std::size_t index;   ///< 0-based position among the run's evaluator answers
+    std::size_t queries; ///< charged evaluations so far, this one included
 };
 
 /// A consistent point of a run: nothing asked is waiting for its tell.
@@ -107,7 +107,9 @@ namespace detail {
 
 template <class Cb, class Event>
 bool call_on_evaluation(Cb& cb, const Event& event) {
-    if constexpr (requires { { cb.on_evaluation(event) } -> std::convertible_to<bool>; }) {
+    if constexpr (requires {
+                      { cb.on_evaluation(event) } -> std::convertible_to<bool>;
+                  }) {
         return static_cast<bool>(cb.on_evaluation(event));
     } else if constexpr (requires { cb.on_evaluation(event); }) {
         cb.on_evaluation(event);
@@ -121,7 +123,9 @@ void call_on_checkpoint(Cb& cb, const checkpoint_event& event) {
 }
 template <class Cb, class G>
 bool call_stop(Cb& cb, const run_result<G>& r) {
-    if constexpr (requires { { cb.stop(r) } -> std::convertible_to<bool>; })
+    if constexpr (requires {
+                      { cb.stop(r) } -> std::convertible_to<bool>;
+                  })
         return static_cast<bool>(cb.stop(r));
     return false;
 }

@@ -191,8 +191,8 @@ inline checkpoint_log load_checkpoint(const std::filesystem::path& path,
 }
 
 struct checkpoint_options {
-    std::size_t runs = 1;    ///< runs of the protocol (>= 1)
-    std::size_t every = 10;  ///< write after at least this many new evaluations (>= 1)
+    std::size_t runs = 1;      ///< runs of the protocol (>= 1)
+    std::size_t every = 10;    ///< write after at least this many new evaluations (>= 1)
     nlohmann::json manifest{}; ///< stored beside the problem (exec/manifest.hpp)
 };
 
@@ -273,13 +273,13 @@ public:
 private:
     void write_locked() {
         std::string out = "{\n\"format\": \"nascent-checkpoint\",\n\"version\": " +
-                          std::to_string(checkpoint_version) + ",\n\"problem\": " +
-                          m_problem.dump() + ",\n\"manifest\": " + m_options.manifest.dump() +
-                          ",\n\"runs\": [";
+                          std::to_string(checkpoint_version) +
+                          ",\n\"problem\": " + m_problem.dump() +
+                          ",\n\"manifest\": " + m_options.manifest.dump() + ",\n\"runs\": [";
         for (std::size_t i = 0; i < m_runs.size(); ++i) {
             out += i == 0 ? "\n" : ",\n";
-            out += "{\"run\": " + std::to_string(i) + ", \"done\": " +
-                   (m_done[i] ? "true" : "false") + ", \"evaluations\": [";
+            out += "{\"run\": " + std::to_string(i) +
+                   ", \"done\": " + (m_done[i] ? "true" : "false") + ", \"evaluations\": [";
             for (std::size_t k = 0; k < m_runs[i].size(); ++k) {
                 out += k == 0 ? "\n  " : ",\n  ";
                 out += m_runs[i][k].dump();

@@ -26,8 +26,8 @@ struct manifest_inputs {
     std::vector<std::filesystem::path> data_files{}; ///< hashed with SHA-256
     std::uint64_t seed = 0;
     nlohmann::json options = nlohmann::json::object(); ///< every option of the run
-    std::size_t threads = 1;                          ///< executor threads
-    std::size_t in_flight = 1;                        ///< evaluations in flight per run
+    std::size_t threads = 1;                           ///< executor threads
+    std::size_t in_flight = 1;                         ///< evaluations in flight per run
 };
 
 [[nodiscard]] inline std::string compiler_id() {

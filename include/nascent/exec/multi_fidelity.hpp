@@ -33,7 +33,7 @@ struct multi_fidelity_options {
     std::string_view report = "test_acc@200";
     std::size_t max_free_streak = 100000;
     std::function<void(std::size_t finished)> on_run_done{};
-    std::size_t in_flight = 1; ///< as run_options::in_flight
+    std::size_t in_flight = 1;                                ///< as run_options::in_flight
     std::span<const std::vector<evaluation_record>> replay{}; ///< as run_options::replay
 };
 
@@ -118,8 +118,8 @@ run_multi_fidelity(const S& space, const St& prototype, E&& evaluator,
     detail::for_each_run(
         options.runs, evaluator, executor, options.on_run_done, [&](std::size_t i, auto& ev) {
             St strategy = prototype;
-            results[i] = detail::multi_fidelity_one(space, strategy, ev, options, i, executor,
-                                                    callbacks...);
+            results[i] =
+                detail::multi_fidelity_one(space, strategy, ev, options, i, executor, callbacks...);
         });
     return results;
 }

@@ -29,7 +29,7 @@ struct multi_objective_options {
     std::vector<pareto::constraint> constraints{};
     std::size_t max_free_streak = 100000;
     std::function<void(std::size_t finished)> on_run_done{};
-    std::size_t in_flight = 1; ///< as run_options::in_flight
+    std::size_t in_flight = 1;                                ///< as run_options::in_flight
     std::span<const std::vector<evaluation_record>> replay{}; ///< as run_options::replay
 };
 
@@ -44,7 +44,7 @@ struct multi_objective_result {
     std::size_t out_of_table = 0; ///< proposals a table could not answer (not charged)
     bool stalled = false;         ///< as run_result::stalled
     bool stopped = false;         ///< as run_result::stopped
-    std::vector<G> front;       ///< the run's non-dominated feasible architectures
+    std::vector<G> front;         ///< the run's non-dominated feasible architectures
     std::vector<std::vector<double>> front_values; ///< their objective values, own directions
     std::vector<double> hypervolume;               ///< of the front after each charged evaluation
 };
@@ -97,8 +97,8 @@ multi_objective_one(const S& space, St& strategy, E& evaluator,
                              .replay = options.replay};
     pareto_book<G> book{objectives, options, pareto::archive<G>(objectives)};
     book.hypervolume.reserve(options.budget);
-    search_loop loop(space, strategy, evaluator, executor, single_settings(single, run_index),
-                     book, callbacks...);
+    search_loop loop(space, strategy, evaluator, executor, single_settings(single, run_index), book,
+                     callbacks...);
     const auto r = loop.run();
     multi_objective_result<G> result;
     result.run = r.run;
@@ -122,19 +122,16 @@ multi_objective_one(const S& space, St& strategy, E& evaluator,
 template <SearchSpace S, Strategy St, class E, class... Args>
 requires Evaluator<std::remove_reference_t<E>, genotype_t<S>> &&
     std::same_as<genotype_t<St>, genotype_t<S>>
-[[nodiscard]] multi_objective_result<genotype_t<S>>
-run_multi_objective_search(const S& space, St strategy, E&& evaluator,
-                           const pareto::objectives& objectives,
-                           const multi_objective_options& options, std::size_t run_index = 0,
-                           Args&&... args) {
+[[nodiscard]] multi_objective_result<genotype_t<S>> run_multi_objective_search(
+    const S& space, St strategy, E&& evaluator, const pareto::objectives& objectives,
+    const multi_objective_options& options, std::size_t run_index = 0, Args&&... args) {
     detail::check_multi_objective_options(options, objectives);
     return detail::multi_objective_one(space, strategy, evaluator, objectives, options, run_index,
                                        detail::first_executor(args...), args...);
 }
 
 /// `options.runs` independent multi-objective runs over an executor (as run_protocol).
-template <SearchSpace S, Strategy St, class E, Executor X = exec::sequential_executor,
-          class... Cbs>
+template <SearchSpace S, Strategy St, class E, Executor X = exec::sequential_executor, class... Cbs>
 requires Evaluator<std::remove_cvref_t<E>, genotype_t<S>> &&
     std::same_as<genotype_t<St>, genotype_t<S>>
 [[nodiscard]] std::vector<multi_objective_result<genotype_t<S>>>

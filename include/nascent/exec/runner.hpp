@@ -103,8 +103,9 @@ inline loop_settings single_settings(const run_options& o, std::size_t run_index
             .count_budget = true,
             .record_cost = false,
             .levels = {0.0},
-            .replay = run_index < o.replay.size() ? std::span<const evaluation_record>(o.replay[run_index])
-                                                  : std::span<const evaluation_record>{},
+            .replay = run_index < o.replay.size()
+                          ? std::span<const evaluation_record>(o.replay[run_index])
+                          : std::span<const evaluation_record>{},
             .expected = o.budget,
             .who = "run_search"};
 }
@@ -134,8 +135,8 @@ requires requires(const St& s) {
     { s.space() } -> SearchSpace;
 } && Evaluator<std::remove_reference_t<E>, genotype_t<St>> &&
     (sizeof...(Args) != 1 || !(std::is_integral_v<std::remove_cvref_t<Args>> || ...))
-[[nodiscard]] run_result<genotype_t<St>> run(const St& strategy, E&& evaluator,
-                                             const run_options& options, Args&&... args) {
+        [[nodiscard]] run_result<genotype_t<St>> run(const St& strategy, E&& evaluator,
+                                                     const run_options& options, Args&&... args) {
     return run_search(strategy.space(), strategy, evaluator, options, 0, args...);
 }
 template <Strategy St, class E>
@@ -152,8 +153,7 @@ requires requires(const St& s) {
 /// another (whatever the executor) when none. With options.in_flight > 1 each run's batches are
 /// evaluated over the same executor (nested). `callbacks` are shared by the runs: on a parallel
 /// executor they must be thread-safe.
-template <SearchSpace S, Strategy St, class E, Executor X = exec::sequential_executor,
-          class... Cbs>
+template <SearchSpace S, Strategy St, class E, Executor X = exec::sequential_executor, class... Cbs>
 requires Evaluator<std::remove_cvref_t<E>, genotype_t<S>> &&
     std::same_as<genotype_t<St>, genotype_t<S>>
 [[nodiscard]] std::vector<run_result<genotype_t<S>>>

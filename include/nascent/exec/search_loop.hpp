@@ -53,7 +53,9 @@ struct evaluation_record {
 
 /// A strategy that wants to know which of its requests are still being evaluated.
 template <class St, class Request>
-concept PendingAware = requires(St& s, std::span<const Request> pending) { s.set_pending(pending); };
+concept PendingAware = requires(St& s, std::span<const Request> pending) {
+    s.set_pending(pending);
+};
 
 namespace detail {
 
@@ -121,10 +123,10 @@ struct loop_settings {
     /// and the run ends at the first request that does not fit.
     double budget = 100;
     bool count_budget = true;
-    bool record_cost = false; ///< append the cumulative cost to run_result::cost
+    bool record_cost = false;        ///< append the cumulative cost to run_result::cost
     std::vector<double> levels{0.0}; ///< fidelity levels; {0} for single-fidelity runs
     std::span<const evaluation_record> replay{};
-    std::size_t expected = 64; ///< history capacity to reserve
+    std::size_t expected = 64;           ///< history capacity to reserve
     std::string_view who = "run_search"; ///< names the runner in error messages
 };
 
@@ -215,7 +217,8 @@ public:
             }
             for (const auto& w : waiting) {
                 ++m_result.repeats;
-                m_strategy.tell(w.req, *m_seen[w.level].find_hashed(detail::arch_of(w.req), w.hash));
+                m_strategy.tell(w.req,
+                                *m_seen[w.level].find_hashed(detail::arch_of(w.req), w.hash));
             }
             checkpoint();
             if (stop) {
@@ -258,8 +261,8 @@ public:
     /// counted and told here. Returns the stored evaluation and whether it is to be charged.
     std::pair<const evaluation*, bool> store(const proposal& p, evaluation e, bool& stop) {
         const bool was_replayed = m_booked < m_replayed;
-        const evaluation& stored = m_seen[p.level].insert_hashed(
-            detail::arch_of(p.req), p.hash, [&] { return std::move(e); });
+        const evaluation& stored = m_seen[p.level].insert_hashed(detail::arch_of(p.req), p.hash,
+                                                                 [&] { return std::move(e); });
         const bool charged = stored.status != eval_status::out_of_table;
         const evaluation_event<G> event{m_settings.run,
                                         detail::arch_of(p.req),
@@ -272,8 +275,9 @@ public:
                                         m_booked,
                                         m_result.queries + (charged ? 1 : 0)};
         ++m_booked;
-        std::apply([&](auto&... cb) { ((stop = detail::call_on_evaluation(cb, event) || stop), ...); },
-                   m_callbacks);
+        std::apply(
+            [&](auto&... cb) { ((stop = detail::call_on_evaluation(cb, event) || stop), ...); },
+            m_callbacks);
         if (charged) {
             m_free_streak = 0; // a charged evaluation (started, when asynchronous) ends the streak
         } else {
@@ -297,8 +301,7 @@ public:
 
     void checkpoint() {
         const checkpoint_event event{m_settings.run, m_booked, m_result.queries};
-        std::apply([&](auto&... cb) { (detail::call_on_checkpoint(cb, event), ...); },
-                   m_callbacks);
+        std::apply([&](auto&... cb) { (detail::call_on_checkpoint(cb, event), ...); }, m_callbacks);
     }
 
     [[nodiscard]] bool stop_requested() {
@@ -341,10 +344,9 @@ private:
         const auto& levels = m_settings.levels;
         const auto it = std::ranges::find(levels, fidelity);
         if (it == levels.end()) {
-            throw std::invalid_argument(std::string(m_settings.who) +
-                                        ": the strategy asked for fidelity " +
-                                        std::to_string(fidelity) +
-                                        ", which the evaluator does not offer");
+            throw std::invalid_argument(
+                std::string(m_settings.who) + ": the strategy asked for fidelity " +
+                std::to_string(fidelity) + ", which the evaluator does not offer");
         }
         return static_cast<std::size_t>(it - levels.begin());
     }
@@ -389,16 +391,14 @@ private:
             for (std::size_t i = live; i < batch.size(); ++i)
                 out[i] = call(m_evaluator, batch[i]);
         } else if constexpr (safety == thread_safety::constant) {
-            m_executor.for_each(n, [&](std::size_t i) {
-                out[live + i] = call(m_evaluator, batch[live + i]);
-            });
+            m_executor.for_each(
+                n, [&](std::size_t i) { out[live + i] = call(m_evaluator, batch[live + i]); });
         } else if constexpr (safety == thread_safety::basic) {
             // One copy per slot of the batch, kept for the run: slot i always uses copy i.
             while (m_copies.size() < n)
                 m_copies.push_back(m_evaluator);
-            m_executor.for_each(n, [&](std::size_t i) {
-                out[live + i] = call(m_copies[i], batch[live + i]);
-            });
+            m_executor.for_each(
+                n, [&](std::size_t i) { out[live + i] = call(m_copies[i], batch[live + i]); });
         }
         return out;
     }

@@ -90,9 +90,10 @@ private:
         auto a = m_state[0], b = m_state[1], c = m_state[2], d = m_state[3];
         auto e = m_state[4], f = m_state[5], g = m_state[6], h = m_state[7];
         for (std::size_t i = 0; i < 64; ++i) {
-            const auto t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) +
-                            k[i] + w[i];
-            const auto t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+            const auto t1 =
+                h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + k[i] + w[i];
+            const auto t2 =
+                (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
             h = g;
             g = f;
             f = e;
