@@ -56,6 +56,11 @@ struct settings {
     std::vector<std::string> constraints;  ///< e.g. "latency:pixel3<=10"
     std::optional<std::string> weights;    ///< scalarisation weights, comma-separated
     std::string scalarisation = "chebyshev";
+    // Checkpoints and parallel evaluation (run; checkpointing.hpp)
+    std::optional<std::string> checkpoint; ///< write checkpoints to this file
+    std::optional<std::string> resume;     ///< resume from this checkpoint (and go on writing it)
+    std::size_t checkpoint_every = 50;     ///< evaluations between checkpoint writes
+    std::size_t in_flight = 1;             ///< evaluations in flight per run
 };
 
 inline io::data_dir data_dir(const settings& s) {
@@ -128,7 +133,8 @@ inline nlohmann::json number(double v) {
 template <class Space, class G>
 std::string results_json(const Space& space, const settings& s,
                          const std::vector<run_result<G>>& results, const summary& sum,
-                         double load_seconds, double search_seconds) {
+                         double load_seconds, double search_seconds,
+                         const nlohmann::json& manifest = {}) {
     std::string out = "{\n";
     auto field = [&](const char* key, const nlohmann::json& value) {
         out += "  \"" + std::string(key) + "\": " + value.dump() + ",\n";
@@ -138,6 +144,8 @@ std::string results_json(const Space& space, const settings& s,
     field("strategy", s.strategy);
     field("budget", s.budget);
     field("seed", s.seed);
+    if (!manifest.is_null())
+        field("manifest", manifest);
     out += "  \"runs\": [\n";
     for (std::size_t i = 0; i < results.size(); ++i) {
         const auto& r = results[i];
@@ -194,6 +202,11 @@ inline exec::strategy_options strategy_options_of(const settings& s) {
     return {.population = s.population, .sample = s.sample};
 }
 
+template <class Space, class St, class Evaluator>
+std::vector<run_result<genotype_t<Space>>>
+run_checkpointed(const Space& space, const St& strategy, const Evaluator& evaluator,
+                 const settings& s, run_options options, const exec::tbb_executor& executor);
+
 /// The single-objective strategy named by --strategy on any space, run by the protocol runner
 /// (as its template type: no virtual call per step).
 template <class Space, class Surrogates, class Evaluator>
@@ -203,6 +216,8 @@ run_named(const exec::strategy_context<Space, Surrogates>& context, const Evalua
     using results = std::vector<run_result<genotype_t<Space>>>;
     return exec::visit_strategy(s.strategy, context, [&]<class St>(const St& strategy) -> results {
         if constexpr (Strategy<St>) {
+            if (s.checkpoint || s.resume)
+                return run_checkpointed(context.space, strategy, evaluator, s, options, executor);
             return run_protocol(context.space, strategy, evaluator, options, executor);
         } else {
             throw std::invalid_argument("strategy '" + s.strategy + "' is not available for " +

@@ -182,6 +182,19 @@ int main(int argc, char** argv) {
                         "fitted on that "
                         "dataset's table ranks random cells)");
     run->add_option("--json", s.json, "write all runs as JSON to this file");
+    run->add_option("--checkpoint", s.checkpoint,
+                    "write a checkpoint to this file (plain strategies; atomic, every "
+                    "--checkpoint-every evaluations and on SIGINT/SIGTERM)");
+    run->add_option("--resume", s.resume,
+                    "resume from this checkpoint, exactly, and go on checkpointing to it");
+    run->add_option("--checkpoint-every", s.checkpoint_every, "evaluations between checkpoints")
+        ->check(whole_number(1))
+        ->capture_default_str();
+    run->add_option("--in-flight", s.in_flight,
+                    "evaluations in flight per run (synchronous batches: same result for any "
+                    "--threads)")
+        ->check(whole_number(1))
+        ->capture_default_str();
     run->add_option(
         "--objectives", s.objectives,
         "multi-objective search (nb201): comma-separated test_acc, valid_acc, latency:<device>, "
@@ -347,6 +360,14 @@ int main(int argc, char** argv) {
                                         join(nascent::cli::model_based_strategies(), " and ") +
                                         " on nb201");
         }
+        if (*run && (s.checkpoint || s.resume) &&
+            (nascent::cli::is_model_based(s.strategy) ||
+             nascent::cli::is_multi_fidelity(s.strategy))) {
+            throw std::invalid_argument("--checkpoint and --resume apply to " +
+                                        join(nascent::cli::plain_strategies(), ", "));
+        }
+        if (*run && s.checkpoint && s.resume)
+            throw std::invalid_argument("give --checkpoint FILE or --resume FILE, not both");
         if (*run)
             return s.benchmark == "nb101" ? nascent::cli::run_nb101(s) : nascent::cli::run_nb201(s);
         if (*compare)

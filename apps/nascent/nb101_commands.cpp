@@ -1,5 +1,6 @@
 // nascent run / query on the NAS-Bench-101 table (the 1,000-cell subset with graphs).
 
+#include "checkpointing.hpp"
 #include "commands.hpp"
 
 #include <nascent/bench/nb101_table.hpp>
@@ -30,7 +31,8 @@ int run_on(const Space& space, const bench::nb101_table& table, const settings& 
                                   .runs = s.runs,
                                   .seed = s.seed,
                                   .report = report,
-                                  .on_run_done = bar.callback()};
+                                  .on_run_done = bar.callback(),
+                                  .in_flight = s.in_flight};
         if (is_multi_fidelity(s.strategy)) { // the table has one fidelity
             throw std::invalid_argument("strategy '" + s.strategy + "' is not available for " +
                                         s.benchmark + " (valid: " + exec::join(plain_strategies()) +

@@ -1,5 +1,6 @@
 // nascent run / compare / query on the NAS-Bench-201 table.
 
+#include "checkpointing.hpp"
 #include "commands.hpp"
 #include "model_based.hpp"
 
@@ -42,7 +43,8 @@ results_t search(const nb201_table& table, const settings& s, const exec::tbb_ex
                               .runs = s.runs,
                               .seed = s.seed,
                               .report = report,
-                              .on_run_done = progress.callback()};
+                              .on_run_done = progress.callback(),
+                              .in_flight = s.in_flight};
     if (is_model_based(s.strategy))
         return run_nb201_model_based(table, evaluator, s, options, executor);
     const exec::strategy_context<nb201::space> context{.space = space,
@@ -54,7 +56,8 @@ results_t search(const nb201_table& table, const settings& s, const exec::tbb_ex
                                     .runs = s.runs,
                                     .seed = s.seed,
                                     .report = report,
-                                    .on_run_done = progress.callback()};
+                                    .on_run_done = progress.callback(),
+                                    .in_flight = s.in_flight};
     if (evaluator.fidelities().size() < 2) {
         std::fprintf(stderr,
                      "nascent: note: %s has no 200-epoch validation accuracy in the table; %s runs "
@@ -99,9 +102,15 @@ int run_nb201(const settings& s) {
     print_run_summary(s, results, reward, s.report.value_or("test_acc@200"), optimum_line(table, s),
                       load_seconds, search_seconds);
     if (s.json) {
-        io::write_file_atomically(*s.json,
-                                  results_json(nb201::space{}, s, results, summarize_runs(results),
-                                               load_seconds, search_seconds));
+        io::write_file_atomically(
+            *s.json,
+            results_json(
+                nb201::space{}, s, results, summarize_runs(results), load_seconds, search_seconds,
+                exec::make_manifest({.data_files = {data_dir(s).file(nb201_table::relative_path)},
+                                     .seed = s.seed,
+                                     .options = checkpoint_problem(s),
+                                     .threads = s.threads,
+                                     .in_flight = s.in_flight})));
     }
     return 0;
 }

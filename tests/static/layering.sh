@@ -9,8 +9,8 @@ root=${1:-"$(dirname "$0")/../../include/nascent"}
 
 # What each folder may include, besides itself and concepts.hpp. Where this differs from
 # DESIGN.md's table, the code has learned better: space/ and ops/ use each other (operators of
-# categorical spaces, spaces built from operators); bench/ and exec/ use pareto/; exec/ holds the
-# strategy registry, where names meet types, so it includes strategy/; eval/ runs its table
+# categorical spaces, spaces built from operators); bench/ and exec/ use pareto/; exec/ writes checkpoints
+# with io/'s atomic writes; exec/ holds the strategy registry, where names meet types, so it includes strategy/; eval/ runs its table
 # writer on exec/'s executors; io/ and detail/ hold helpers below everything. strategy/ never
 # includes bench/ or eval/: evaluations reach a strategy only through tell.
 declare -A allowed=(
@@ -26,7 +26,7 @@ declare -A allowed=(
     [surrogate]="core detail space tensor"
     [strategy]="core detail ops pareto surrogate tensor"
     [eval]="core detail exec io space tensor"
-    [exec]="core detail ops pareto strategy"
+    [exec]="core detail io ops pareto strategy"
 )
 
 status=0

@@ -16,6 +16,7 @@
 #include <nascent/concepts.hpp>
 #include <nascent/core/history.hpp>
 #include <nascent/exec/runner.hpp>
+#include <nascent/exec/search_loop.hpp>
 #include <nascent/exec/sequential.hpp>
 
 #include <algorithm>
@@ -24,6 +25,7 @@
 #include <functional>
 #include <limits>
 #include <queue>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -38,6 +40,7 @@ struct async_options {
     std::string_view report = "test_acc@200";
     std::size_t max_free_streak = 100000;
     std::function<void(std::size_t finished)> on_run_done{};
+    std::span<const std::vector<evaluation_record>> replay{}; ///< as run_options::replay
 };
 
 namespace detail {
@@ -53,103 +56,66 @@ inline void check_async_options(const async_options& o) {
 }
 } // namespace detail
 
-/// One asynchronous run. `duration(g, fidelity, evaluation)` is the virtual time an evaluation
-/// takes (fidelity is 0 for single-fidelity strategies); it must be finite and >= 0.
-template <SearchSpace S, class St, class E, class Duration>
-requires(Strategy<St> || MultiFidelityStrategy<St>) &&
-    std::same_as<genotype_t<St>, genotype_t<S>> [[nodiscard]] run_result<
-        genotype_t<S>> run_async_search(const S& space, St strategy, E&& evaluator,
-                                        const Duration& duration, const async_options& options,
-                                        std::size_t run_index = 0) {
-    detail::check_async_options(options);
-    using G = genotype_t<S>;
-    constexpr bool mf = MultiFidelityStrategy<St>;
+namespace detail {
+template <class S, class St, class E, class Duration, class... Cbs>
+run_result<genotype_t<S>> async_one(const S& space, St& strategy, E& evaluator,
+                                    const Duration& duration, const async_options& options,
+                                    std::size_t run_index, Cbs&... callbacks) {
     std::vector<double> levels{0.0};
-    if constexpr (mf) {
+    if constexpr (MultiFidelityStrategy<St>) {
         levels.clear();
         for (const auto f : evaluator.fidelities())
             levels.push_back(static_cast<double>(f));
         strategy.set_fidelities(levels);
     }
-
+    const exec::sequential_executor sequential;
+    search_loop loop(
+        space, strategy, evaluator, sequential,
+        loop_settings{.run = run_index,
+                      .seed = derive_seed(options.seed, run_index),
+                      .report = options.report,
+                      .max_free_streak = options.max_free_streak,
+                      .in_flight = options.workers,
+                      .budget = std::numeric_limits<double>::infinity(),
+                      .count_budget = true,
+                      .record_cost = true,
+                      .levels = std::move(levels),
+                      .replay = run_index < options.replay.size()
+                                    ? std::span<const evaluation_record>(options.replay[run_index])
+                                    : std::span<const evaluation_record>{},
+                      .expected = 64,
+                      .who = "run_async_search"},
+        callbacks...);
+    using proposal = typename decltype(loop)::proposal;
     struct job {
         double finish;
         std::size_t worker;
-        G arch;
-        double fidelity;
-        evaluation result;
+        proposal p;
+        evaluation result; // a copy: the history's storage may move
     };
     auto later = [](const job& a, const job& b) {
         return a.finish != b.finish ? a.finish > b.finish : a.worker > b.worker;
     };
     std::priority_queue<job, std::vector<job>, decltype(later)> running(later);
-
-    run_result<G> result;
-    result.run = run_index;
-    result.seed = derive_seed(options.seed, run_index);
-    rng gen(result.seed);
-    std::vector<history<S>> seen;
-    for (std::size_t i = 0; i < levels.size(); ++i)
-        seen.emplace_back(space, 64);
-    std::size_t incumbent_level = 0;
-    std::size_t free_streak = 0;
     double now = 0;
+    bool stop = false;
 
-    auto tell = [&](const G& g, double fidelity, const evaluation& e) {
-        if constexpr (mf) {
-            strategy.tell(fidelity_request<G>{g, fidelity}, e);
-        } else {
-            (void)fidelity;
-            strategy.tell(g, e);
-        }
-    };
-    // Gives worker w new work: asks until a request needs evaluating (repeats are told at once).
+    // Gives worker w new work: asks until a request needs evaluating. The evaluation is made (and
+    // stored) at once, so a repeat of a request still running is answered from the history.
     auto dispatch = [&](std::size_t w) -> bool {
-        while (free_streak < options.max_free_streak) {
-            G g;
-            double fidelity = 0;
-            if constexpr (mf) {
-                auto r = strategy.ask(gen);
-                g = std::move(r.arch);
-                fidelity = r.fidelity;
-            } else {
-                g = strategy.ask(gen);
-            }
-            const auto level =
-                static_cast<std::size_t>(std::ranges::find(levels, fidelity) - levels.begin());
-            if (level == levels.size()) {
-                throw std::invalid_argument("run_async_search: the strategy asked for fidelity " +
-                                            std::to_string(fidelity) +
-                                            ", which the evaluator does not offer");
-            }
-            const auto h = space.hash(g);
-            if (const evaluation* known = seen[level].find_hashed(g, h)) {
-                ++result.repeats;
-                ++free_streak;
-                tell(g, fidelity, *known);
+        while (!stop) {
+            auto p = loop.ask_next();
+            if (!p)
+                return false;
+            const auto [e, charged] = loop.store(*p, loop.evaluate_one(*p), stop);
+            if (!charged)
                 continue;
-            }
-            evaluation e = [&] {
-                if constexpr (mf) {
-                    return evaluator.evaluate(g, fidelity);
-                } else {
-                    return evaluator.evaluate(g);
-                }
-            }();
-            seen[level].insert_hashed(g, h, [&] { return e; });
-            if (e.status == eval_status::out_of_table) {
-                ++result.out_of_table;
-                ++free_streak;
-                tell(g, fidelity, e);
-                continue;
-            }
-            free_streak = 0;
-            const double d = duration(g, fidelity, e);
+            const double d = duration(detail::arch_of(p->req), detail::fidelity_of(p->req), *e);
             if (!(d >= 0) || !std::isfinite(d)) {
                 throw std::invalid_argument(
                     "run_async_search: duration must be finite and >= 0, got " + std::to_string(d));
             }
-            running.push(job{now + d, w, std::move(g), fidelity, std::move(e)});
+            running.push(job{now + d, w, std::move(*p), *e});
             return true;
         }
         return false;
@@ -160,36 +126,56 @@ requires(Strategy<St> || MultiFidelityStrategy<St>) &&
             break;
     }
     while (!running.empty()) {
+        if (loop.stop_requested()) {
+            stop = true;
+        }
         job done = running.top();
         running.pop();
         if (done.finish > options.time_budget)
             break;
         now = done.finish;
-        const evaluation& e = done.result;
-        const auto lvl =
-            static_cast<std::size_t>(std::ranges::find(levels, done.fidelity) - levels.begin());
-        detail::record_charged(result, incumbent_level, lvl, done.arch, e, options.report);
-        result.cost.push_back(now);
-        tell(done.arch, done.fidelity, e);
+        loop.charge(done.p, done.result, now);
+        loop.checkpoint();
+        if (stop) {
+            loop.result().stopped = true;
+            break;
+        }
         if (!dispatch(done.worker) && running.empty())
             break;
     }
-    result.stalled = free_streak >= options.max_free_streak;
-    return result;
+    loop.finish();
+    return std::move(loop.result());
+}
+} // namespace detail
+
+/// One asynchronous run. `duration(g, fidelity, evaluation)` is the virtual time an evaluation
+/// takes (fidelity is 0 for single-fidelity strategies); it must be finite and >= 0. `callbacks`
+/// as run_search's.
+template <SearchSpace S, class St, class E, class Duration, class... Cbs>
+requires(Strategy<St> || MultiFidelityStrategy<St>) &&
+    std::same_as<genotype_t<St>, genotype_t<S>> [[nodiscard]] run_result<
+        genotype_t<S>> run_async_search(const S& space, St strategy, E&& evaluator,
+                                        const Duration& duration, const async_options& options,
+                                        std::size_t run_index = 0, Cbs&&... callbacks) {
+    detail::check_async_options(options);
+    return detail::async_one(space, strategy, evaluator, duration, options, run_index,
+                             callbacks...);
 }
 
 /// `options.runs` independent asynchronous runs, spread over `executor`.
-template <SearchSpace S, class St, class E, class Duration, Executor X = exec::sequential_executor>
+template <SearchSpace S, class St, class E, class Duration, Executor X = exec::sequential_executor,
+          class... Cbs>
 requires(Strategy<St> || MultiFidelityStrategy<St>) &&
     std::same_as<genotype_t<St>, genotype_t<S>> [[nodiscard]] std::vector<
         run_result<genotype_t<S>>> run_async(const S& space, const St& prototype, E&& evaluator,
                                              const Duration& duration, const async_options& options,
-                                             const X& executor = {}) {
+                                             const X& executor = {}, Cbs&&... callbacks) {
     detail::check_async_options(options);
     std::vector<run_result<genotype_t<S>>> results(options.runs);
     detail::for_each_run(
         options.runs, evaluator, executor, options.on_run_done, [&](std::size_t i, auto& ev) {
-            results[i] = run_async_search(space, prototype, ev, duration, options, i);
+            St strategy = prototype;
+            results[i] = detail::async_one(space, strategy, ev, duration, options, i, callbacks...);
         });
     return results;
 }

@@ -11,6 +11,7 @@
 #include <nascent/concepts.hpp>
 #include <nascent/core/history.hpp>
 #include <nascent/exec/runner.hpp>
+#include <nascent/exec/search_loop.hpp>
 #include <nascent/exec/sequential.hpp>
 
 #include <algorithm>
@@ -18,6 +19,7 @@
 #include <cstddef>
 #include <limits>
 #include <ranges>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -31,6 +33,8 @@ struct multi_fidelity_options {
     std::string_view report = "test_acc@200";
     std::size_t max_free_streak = 100000;
     std::function<void(std::size_t finished)> on_run_done{};
+    std::size_t in_flight = 1;                                ///< as run_options::in_flight
+    std::span<const std::vector<evaluation_record>> replay{}; ///< as run_options::replay
 };
 
 namespace detail {
@@ -44,14 +48,9 @@ inline void check_multi_fidelity_options(const multi_fidelity_options& o) {
 }
 } // namespace detail
 
-template <SearchSpace S, MultiFidelityStrategy St, class E>
-requires MultiFidelityEvaluator<std::remove_reference_t<E>, genotype_t<S>> &&
-    std::same_as<genotype_t<St>, genotype_t<S>>
-[[nodiscard]] run_result<genotype_t<S>>
-run_multi_fidelity_search(const S& space, St strategy, E&& evaluator,
-                          const multi_fidelity_options& options, std::size_t run_index = 0) {
-    detail::check_multi_fidelity_options(options);
-    using G = genotype_t<S>;
+namespace detail {
+template <class E>
+std::vector<double> fidelity_levels(E& evaluator) {
     std::vector<double> levels;
     for (const auto f : evaluator.fidelities())
         levels.push_back(static_cast<double>(f));
@@ -59,71 +58,68 @@ run_multi_fidelity_search(const S& space, St strategy, E&& evaluator,
         throw std::invalid_argument("run_multi_fidelity: the evaluator's fidelities must be "
                                     "positive and ascending");
     }
+    return levels;
+}
+inline loop_settings multi_fidelity_settings(const multi_fidelity_options& o,
+                                             std::vector<double> levels, std::size_t run_index) {
+    if (o.in_flight == 0)
+        throw std::invalid_argument("multi_fidelity_options: in_flight must be >= 1, got 0");
+    return {.run = run_index,
+            .seed = derive_seed(o.seed, run_index),
+            .report = o.report,
+            .max_free_streak = o.max_free_streak,
+            .in_flight = o.in_flight,
+            .budget = o.budget,
+            .count_budget = false,
+            .record_cost = true,
+            .levels = std::move(levels),
+            .replay = run_index < o.replay.size()
+                          ? std::span<const evaluation_record>(o.replay[run_index])
+                          : std::span<const evaluation_record>{},
+            .expected = 64,
+            .who = "run_multi_fidelity"};
+}
+template <class S, class St, class E, class X, class... Cbs>
+auto multi_fidelity_one(const S& space, St& strategy, E& evaluator,
+                        const multi_fidelity_options& options, std::size_t run_index,
+                        const X& executor, Cbs&... callbacks) {
+    auto levels = fidelity_levels(evaluator);
     strategy.set_fidelities(levels);
+    search_loop loop(space, strategy, evaluator, executor,
+                     multi_fidelity_settings(options, std::move(levels), run_index), callbacks...);
+    return loop.run();
+}
+} // namespace detail
 
-    run_result<G> result;
-    result.run = run_index;
-    result.seed = derive_seed(options.seed, run_index);
-    rng gen(result.seed);
-    std::vector<history<S>> seen;
-    for (std::size_t i = 0; i < levels.size(); ++i)
-        seen.emplace_back(space, 64);
-    std::size_t incumbent_level = 0;
-    double spent = 0;
-    std::size_t free_streak = 0;
-
-    while (true) {
-        const auto request = strategy.ask(gen);
-        const auto level = std::ranges::find(levels, request.fidelity) - levels.begin();
-        if (static_cast<std::size_t>(level) == levels.size()) {
-            throw std::invalid_argument("run_multi_fidelity: the strategy asked for fidelity " +
-                                        std::to_string(request.fidelity) +
-                                        ", which the evaluator does not offer");
-        }
-        auto& memory = seen[static_cast<std::size_t>(level)];
-        const auto h = space.hash(request.arch);
-        if (const evaluation* known = memory.find_hashed(request.arch, h)) {
-            ++result.repeats;
-            strategy.tell(request, *known);
-            if (++free_streak >= options.max_free_streak)
-                break;
-            continue;
-        }
-        const double cost = request.fidelity / levels.front();
-        if (spent + cost > options.budget * (1 + 1e-12))
-            break; // the next evaluation does not fit
-        const evaluation& e = memory.insert_hashed(
-            request.arch, h, [&] { return evaluator.evaluate(request.arch, request.fidelity); });
-        if (e.status == eval_status::out_of_table) {
-            ++result.out_of_table;
-            strategy.tell(request, e);
-            if (++free_streak >= options.max_free_streak)
-                break;
-            continue;
-        }
-        free_streak = 0;
-        spent += cost;
-        detail::record_charged(result, incumbent_level, static_cast<std::size_t>(level),
-                               request.arch, e, options.report);
-        result.cost.push_back(spent);
-        strategy.tell(request, e);
-    }
-    result.stalled = free_streak >= options.max_free_streak;
-    return result;
+/// One multi-fidelity run; `args` as run_search's (callbacks, and an executor for in_flight > 1).
+template <SearchSpace S, MultiFidelityStrategy St, class E, class... Args>
+requires MultiFidelityEvaluator<std::remove_reference_t<E>, genotype_t<S>> &&
+    std::same_as<genotype_t<St>, genotype_t<S>>
+[[nodiscard]] run_result<genotype_t<S>>
+run_multi_fidelity_search(const S& space, St strategy, E&& evaluator,
+                          const multi_fidelity_options& options, std::size_t run_index = 0,
+                          Args&&... args) {
+    detail::check_multi_fidelity_options(options);
+    return detail::multi_fidelity_one(space, strategy, evaluator, options, run_index,
+                                      detail::first_executor(args...), args...);
 }
 
 /// `options.runs` independent multi-fidelity runs, spread over `executor` (as run_protocol).
-template <SearchSpace S, MultiFidelityStrategy St, class E, Executor X = exec::sequential_executor>
+template <SearchSpace S, MultiFidelityStrategy St, class E, Executor X = exec::sequential_executor,
+          class... Cbs>
 requires MultiFidelityEvaluator<std::remove_cvref_t<E>, genotype_t<S>> &&
     std::same_as<genotype_t<St>, genotype_t<S>>
 [[nodiscard]] std::vector<run_result<genotype_t<S>>>
 run_multi_fidelity(const S& space, const St& prototype, E&& evaluator,
-                   const multi_fidelity_options& options, const X& executor = {}) {
+                   const multi_fidelity_options& options, const X& executor = {},
+                   Cbs&&... callbacks) {
     detail::check_multi_fidelity_options(options);
     std::vector<run_result<genotype_t<S>>> results(options.runs);
     detail::for_each_run(
         options.runs, evaluator, executor, options.on_run_done, [&](std::size_t i, auto& ev) {
-            results[i] = run_multi_fidelity_search(space, prototype, ev, options, i);
+            St strategy = prototype;
+            results[i] =
+                detail::multi_fidelity_one(space, strategy, ev, options, i, executor, callbacks...);
         });
     return results;
 }

@@ -12,6 +12,7 @@
 #include <nascent/core/evaluation.hpp>
 #include <nascent/core/history.hpp>
 #include <nascent/core/rng.hpp>
+#include <nascent/exec/search_loop.hpp>
 #include <nascent/exec/sequential.hpp>
 
 #include <array>
@@ -21,6 +22,7 @@
 #include <functional>
 #include <limits>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string_view>
 #include <type_traits>
@@ -42,25 +44,12 @@ struct run_options {
     /// Called once per finished run with the number of finished runs; may be called from
     /// worker threads concurrently, so it must be thread-safe.
     std::function<void(std::size_t finished)> on_run_done{};
-};
-
-template <class G>
-struct run_result {
-    std::size_t run = 0;
-    std::uint64_t seed = 0;
-    std::optional<G> best; ///< highest reward among ok evaluations (first reached on ties)
-    double best_reward = -std::numeric_limits<double>::infinity();
-    double best_report = std::numeric_limits<double>::quiet_NaN(); ///< NaN if not reported
-    std::size_t queries = 0;                                       ///< charged evaluations
-    std::size_t repeats = 0;      ///< proposals answered from the run's history
-    std::size_t failures = 0;     ///< charged evaluations whose status was not ok
-    std::size_t out_of_table = 0; ///< proposals a table could not answer
-    bool stalled = false;         ///< stopped by max_free_streak before spending the budget
-    /// After each charged evaluation: {best reward so far, that architecture's report metric}.
-    std::vector<std::array<double, 2>> trajectory;
-    /// Cumulative cost after each charged evaluation, for runners whose evaluations differ in
-    /// cost (multi-fidelity, asynchronous); empty where every evaluation costs 1.
-    std::vector<double> cost{};
+    /// Evaluations in flight at once within a run (synchronous batches, search_loop.hpp); the
+    /// result is the same for any executor and thread count.
+    std::size_t in_flight = 1;
+    /// Per run, the answers an interrupted run recorded (exec/checkpoint.hpp): the run replays
+    /// them, then goes on. Empty: a fresh start. Must outlive the call.
+    std::span<const std::vector<evaluation_record>> replay{};
 };
 
 namespace detail {
@@ -73,25 +62,6 @@ inline void check_run_options(const run_options& o) {
 } // namespace detail
 
 namespace detail {
-/// Books a charged evaluation of `arch` at fidelity level `level` (0 for single-fidelity runs):
-/// counts it, updates the incumbent — the best ok reward at the highest level seen, the first
-/// reached on ties — and appends the trajectory point. Shared by every runner.
-template <class G>
-void record_charged(run_result<G>& r, std::size_t& incumbent_level, std::size_t level,
-                    const G& arch, const evaluation& e, std::string_view report) {
-    ++r.queries;
-    if (!e.ok())
-        ++r.failures;
-    if (e.ok() && (level > incumbent_level || !r.best ||
-                   (level == incumbent_level && e.reward > r.best_reward))) {
-        incumbent_level = level;
-        r.best = arch;
-        r.best_reward = e.reward;
-        r.best_report = e.metrics.get(report).value_or(std::numeric_limits<double>::quiet_NaN());
-    }
-    r.trajectory.push_back({r.best_reward, r.best_report});
-}
-
 /// Calls body(i, evaluator) for every run i over the executor, giving each task the evaluator as
 /// its thread safety allows: shared when constant, a copy per run when basic, and all runs on the
 /// calling thread when none. `on_done(finished runs)` follows each run.
@@ -120,76 +90,83 @@ void for_each_run(std::size_t runs, E& evaluator, const X& executor,
 }
 } // namespace detail
 
+namespace detail {
+inline loop_settings single_settings(const run_options& o, std::size_t run_index) {
+    if (o.in_flight == 0)
+        throw std::invalid_argument("run_options: in_flight must be >= 1, got 0");
+    return {.run = run_index,
+            .seed = derive_seed(o.seed, run_index),
+            .report = o.report,
+            .max_free_streak = o.max_free_streak,
+            .in_flight = o.in_flight,
+            .budget = static_cast<double>(o.budget),
+            .count_budget = true,
+            .record_cost = false,
+            .levels = {0.0},
+            .replay = run_index < o.replay.size()
+                          ? std::span<const evaluation_record>(o.replay[run_index])
+                          : std::span<const evaluation_record>{},
+            .expected = o.budget,
+            .who = "run_search"};
+}
+} // namespace detail
+
 /// One run: asks `strategy` until `options.budget` architectures have been evaluated.
-template <SearchSpace S, Strategy St, class E>
+/// `args` are callbacks (exec/callbacks.hpp) and, optionally, the executor that evaluates the
+/// run's batches when options.in_flight > 1 (sequential otherwise).
+template <SearchSpace S, Strategy St, class E, class... Args>
 requires Evaluator<std::remove_reference_t<E>, genotype_t<S>> &&
     std::same_as<genotype_t<St>, genotype_t<S>>
 [[nodiscard]] run_result<genotype_t<S>> run_search(const S& space, St strategy, E&& evaluator,
                                                    const run_options& options,
-                                                   std::size_t run_index = 0) {
+                                                   std::size_t run_index = 0, Args&&... args) {
     detail::check_run_options(options);
-    using G = genotype_t<S>;
-    run_result<G> result;
-    result.run = run_index;
-    result.seed = derive_seed(options.seed, run_index);
-    result.trajectory.reserve(options.budget);
-    rng gen(result.seed);
-    history<S> seen(space, options.budget);
-    std::size_t free_streak = 0;
-    std::size_t incumbent_level = 0; // one level: single fidelity
-
-    while (result.queries < options.budget) {
-        const G candidate = strategy.ask(gen);
-        const auto h = space.hash(candidate);
-        if (const evaluation* known = seen.find_hashed(candidate, h)) {
-            ++result.repeats;
-            strategy.tell(candidate, *known);
-            if (++free_streak >= options.max_free_streak)
-                break;
-            continue;
-        }
-        const evaluation& e =
-            seen.insert_hashed(candidate, h, [&] { return evaluator.evaluate(candidate); });
-        if (e.status == eval_status::out_of_table) {
-            ++result.out_of_table;
-            strategy.tell(candidate, e);
-            if (++free_streak >= options.max_free_streak)
-                break;
-            continue;
-        }
-        free_streak = 0;
-        detail::record_charged(result, incumbent_level, 0, candidate, e, options.report);
-        strategy.tell(candidate, e);
-    }
-    result.stalled = result.queries < options.budget;
-    return result;
+    const auto& executor = detail::first_executor(args...);
+    search_loop loop(space, strategy, evaluator, executor,
+                     detail::single_settings(options, run_index), args...);
+    return loop.run();
 }
 
 /// One run of a strategy that carries its space (every strategy of the library does):
-/// `nascent::run(rea, evaluator, {.budget = 150, .seed = 0})`.
+/// `nascent::run(rea, evaluator, {.budget = 150, .seed = 0})`; callbacks (and an executor for
+/// in_flight > 1) may follow: `nascent::run(rea, ev, {.in_flight = 2}, exec::tbb_executor(2))`.
+template <Strategy St, class E, class... Args>
+requires requires(const St& s) {
+    { s.space() } -> SearchSpace;
+} && Evaluator<std::remove_reference_t<E>, genotype_t<St>> &&
+    (sizeof...(Args) != 1 || !(std::is_integral_v<std::remove_cvref_t<Args>> || ...))
+        [[nodiscard]] run_result<genotype_t<St>> run(const St& strategy, E&& evaluator,
+                                                     const run_options& options, Args&&... args) {
+    return run_search(strategy.space(), strategy, evaluator, options, 0, args...);
+}
 template <Strategy St, class E>
 requires requires(const St& s) {
     { s.space() } -> SearchSpace;
 } && Evaluator<std::remove_reference_t<E>, genotype_t<St>>
-[[nodiscard]] run_result<genotype_t<St>>
-run(const St& strategy, E&& evaluator, const run_options& options, std::size_t run_index = 0) {
+[[nodiscard]] run_result<genotype_t<St>> run(const St& strategy, E&& evaluator,
+                                             const run_options& options, std::size_t run_index) {
     return run_search(strategy.space(), strategy, evaluator, options, run_index);
 }
 
 /// `options.runs` independent runs, spread over `executor`. The evaluator is shared by all runs
 /// when its thread safety is constant, copied per run when basic, and the runs are made one after
-/// another (whatever the executor) when none.
-template <SearchSpace S, Strategy St, class E, Executor X = exec::sequential_executor>
+/// another (whatever the executor) when none. With options.in_flight > 1 each run's batches are
+/// evaluated over the same executor (nested). `callbacks` are shared by the runs: on a parallel
+/// executor they must be thread-safe.
+template <SearchSpace S, Strategy St, class E, Executor X = exec::sequential_executor, class... Cbs>
 requires Evaluator<std::remove_cvref_t<E>, genotype_t<S>> &&
     std::same_as<genotype_t<St>, genotype_t<S>>
 [[nodiscard]] std::vector<run_result<genotype_t<S>>>
 run_protocol(const S& space, const St& prototype, E&& evaluator, const run_options& options,
-             const X& executor = {}) {
+             const X& executor = {}, Cbs&&... callbacks) {
     detail::check_run_options(options);
     std::vector<run_result<genotype_t<S>>> results(options.runs);
     detail::for_each_run(options.runs, evaluator, executor, options.on_run_done,
                          [&](std::size_t i, auto& ev) {
-                             results[i] = run_search(space, prototype, ev, options, i);
+                             St strategy = prototype;
+                             search_loop loop(space, strategy, ev, executor,
+                                              detail::single_settings(options, i), callbacks...);
+                             results[i] = loop.run();
                          });
     return results;
 }
