@@ -61,6 +61,8 @@ struct settings {
     std::optional<std::string> resume;     ///< resume from this checkpoint (and go on writing it)
     std::size_t checkpoint_every = 50;     ///< evaluations between checkpoint writes
     std::size_t in_flight = 1;             ///< evaluations in flight per run
+    /// compare: the strategies of the table (the main job's three by default)
+    std::vector<std::string> compare_strategies{"random", "rea", "ls"};
 };
 
 inline io::data_dir data_dir(const settings& s) {

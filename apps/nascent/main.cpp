@@ -208,10 +208,14 @@ int main(int argc, char** argv) {
         ->capture_default_str();
 
     auto* compare =
-        app.add_subcommand("compare", "all strategies on all NAS-Bench-201 datasets, one table");
+        app.add_subcommand("compare", "strategies on all NAS-Bench-201 datasets, one table");
     add_common(*compare, s);
     add_search_options(*compare, s);
     compare->add_option("--json", s.json, "write the table as JSON to this file");
+    compare
+        ->add_option("--strategies", s.compare_strategies,
+                     "comma-separated plain strategies to compare (default random,rea,ls)")
+        ->delimiter(',');
 
     auto* query = app.add_subcommand("query", "print every metric of one cell");
     add_common(*query, s);

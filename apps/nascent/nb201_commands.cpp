@@ -10,7 +10,9 @@
 #include <nascent/space/nb201.hpp>
 #include <nascent/space/nb201_cost.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <stdexcept>
 #include <vector>
 
 namespace nascent::cli {
@@ -116,6 +118,16 @@ int run_nb201(const settings& s) {
 }
 
 int compare_nb201(settings s) {
+    const auto plain = plain_strategies();
+    if (s.compare_strategies.empty())
+        throw std::invalid_argument("--strategies: needs at least one strategy");
+    for (const auto& name : s.compare_strategies) {
+        if (std::find(plain.begin(), plain.end(), name) == plain.end()) {
+            throw std::invalid_argument("--strategies: '" + name +
+                                        "' is not a plain strategy (valid: " + exec::join(plain) +
+                                        ")");
+        }
+    }
     const auto [table, load_seconds] = load(s);
     const auto report = s.report.value_or("test_acc@200");
     std::printf(
@@ -132,7 +144,7 @@ int compare_nb201(settings s) {
         s.dataset = dataset;
         const auto optimum =
             table.optimum(bench::parse_nb201_dataset(dataset), bench::parse_nb201_metric(report));
-        for (const auto& strategy : plain_strategies()) {
+        for (const auto& strategy : s.compare_strategies) {
             s.strategy = strategy;
             const auto start = clock_type::now();
             results_t results;
@@ -155,8 +167,10 @@ int compare_nb201(settings s) {
                              {"search_seconds", search_seconds}});
         }
     }
-    std::printf("\ntable load %.1f ms; search %.1f ms in total (9 cells x %zu runs x budget %zu)\n",
-                load_seconds * 1e3, total_search * 1e3, s.runs, s.budget);
+    std::printf(
+        "\ntable load %.1f ms; search %.1f ms in total (%zu cells x %zu runs x budget %zu)\n",
+        load_seconds * 1e3, total_search * 1e3,
+        bench::nb201_dataset_names.size() * s.compare_strategies.size(), s.runs, s.budget);
     if (s.json) {
         const nlohmann::json doc{{"benchmark", "nb201"},         {"runs", s.runs},
                                  {"budget", s.budget},           {"seed", s.seed},

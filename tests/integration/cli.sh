@@ -153,11 +153,16 @@ expect_error "proxies on nb101" "--space: nb101 not in {nb201}" proxies --space 
 out=$("$nascent" spaces)
 if [[ $out == *"nb201         15625"* && $out == *"mbconv        2.176e+19"* ]]; then pass; else fail "spaces: $out"; fi
 
-# compare prints all nine cells.
+# compare prints all nine cells of the main job (random, rea, ls), or the --strategies given.
 out=$("$nascent" compare --data "$data" --runs 20 --budget 30)
 for cell in "cifar10          random" "cifar100         rea" "imagenet16-120   ls"; do
     if [[ $out == *"$cell"* ]]; then pass; else fail "compare lacks '$cell'"; fi
 done
+if [[ $out != *"reinforce"* && $out == *"(9 cells x 20 runs"* ]]; then pass; else fail "compare: not the three"; fi
+expect_error "compare a model-based strategy" "--strategies: 'tpe' is not a plain strategy" \
+    compare --data "$data" --strategies tpe,reinforce
+out=$("$nascent" compare --data "$data" --runs 5 --budget 20 --strategies reinforce)
+if [[ $out == *"cifar100         reinforce"* && $out == *"(3 cells x 5 runs"* ]]; then pass; else fail "compare --strategies reinforce: $out"; fi
 
 echo "cli: $passes passed, $failures failed"
 [[ $failures -eq 0 ]]
