@@ -131,9 +131,9 @@ requires(Strategy<St> || MultiFidelityStrategy<St>) &&
             }
             evaluation e = [&] {
                 if constexpr (mf) {
-                    return evaluator.evaluate(g, fidelity);
+                    return checked_evaluation(evaluator.evaluate(g, fidelity));
                 } else {
-                    return evaluator.evaluate(g);
+                    return checked_evaluation(evaluator.evaluate(g));
                 }
             }();
             seen[level].insert_hashed(g, h, [&] { return e; });

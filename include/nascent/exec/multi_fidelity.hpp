@@ -92,8 +92,9 @@ run_multi_fidelity_search(const S& space, St strategy, E&& evaluator,
         const double cost = request.fidelity / levels.front();
         if (spent + cost > options.budget * (1 + 1e-12))
             break; // the next evaluation does not fit
-        const evaluation& e = memory.insert_hashed(
-            request.arch, h, [&] { return evaluator.evaluate(request.arch, request.fidelity); });
+        const evaluation& e = memory.insert_hashed(request.arch, h, [&] {
+            return checked_evaluation(evaluator.evaluate(request.arch, request.fidelity));
+        });
         if (e.status == eval_status::out_of_table) {
             ++result.out_of_table;
             strategy.tell(request, e);

@@ -76,8 +76,8 @@ run_multi_objective_search(const S& space, St strategy, E&& evaluator,
                 break;
             continue;
         }
-        const evaluation& e =
-            seen.insert_hashed(candidate, h, [&] { return evaluator.evaluate(candidate); });
+        const evaluation& e = seen.insert_hashed(
+            candidate, h, [&] { return checked_evaluation(evaluator.evaluate(candidate)); });
         if (e.status == eval_status::out_of_table) {
             strategy.tell(candidate, e);
             if (++free_streak >= options.max_free_streak)

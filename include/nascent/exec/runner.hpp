@@ -148,8 +148,8 @@ requires Evaluator<std::remove_reference_t<E>, genotype_t<S>> &&
                 break;
             continue;
         }
-        const evaluation& e =
-            seen.insert_hashed(candidate, h, [&] { return evaluator.evaluate(candidate); });
+        const evaluation& e = seen.insert_hashed(
+            candidate, h, [&] { return checked_evaluation(evaluator.evaluate(candidate)); });
         if (e.status == eval_status::out_of_table) {
             ++result.out_of_table;
             strategy.tell(candidate, e);
