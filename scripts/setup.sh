@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Installs the Debian packages nascent needs, skipping those already present.
-# Usage: scripts/setup.sh [--python]   (--python also installs the Python peers
-# used by the baseline benchmark and the plotting script)
+# Usage: scripts/setup.sh [--python] [--sanitizers]   (--python also installs the Python peers
+# used by the baseline benchmark and the plotting script; --sanitizers, clang-14 and its
+# sanitizer and libFuzzer runtimes)
 set -euo pipefail
 
 packages=(g++ cmake ninja-build libeigen3-dev xtensor-dev libtbb-dev librange-v3-dev
           doctest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev zlib1g-dev dataset-fashion-mnist
           clang-format-14
           pybind11-dev python3-dev python3-numpy python3-pytest) # the Python module and its tests
-if [[ "${1:-}" == "--python" ]]; then
+if [[ " $* " == *" --sanitizers "* ]]; then
+  packages+=(clang-14 libclang-rt-14-dev) # scripts/sanitize.sh and scripts/fuzz.sh
+fi
+if [[ " $* " == *" --python "* ]]; then
   # Peers the benchmarks compare against, on OpenBLAS as users' installs run them.
   packages+=(python3 python3-numpy python3-matplotlib python3-sklearn python3-torch
              libopenblas0-pthread libopenblas-dev libpagmo-dev

@@ -35,13 +35,13 @@ TEST_CASE("csv: fields, numbers, empties and line numbers") {
     CHECK(t.number(1, 1) == 1000.0);
     CHECK(t.line(1) == 3);
     CHECK(t.integer(1, 0, -5, 5) == -2);
-    CHECK_THROWS_WITH_AS((void)t.number(1, 2), "t.csv:3: column 'c': malformed number 'x'",
+    CHECK_THROWS_WITH_AS((void)t.number(1, 2), "t.csv:3:8: column 'c': malformed number 'x'",
                          std::invalid_argument);
-    CHECK_THROWS_WITH_AS((void)t.required_number(0, 1), "t.csv:2: column 'b': missing value",
+    CHECK_THROWS_WITH_AS((void)t.required_number(0, 1), "t.csv:2:3: column 'b': missing value",
                          std::invalid_argument);
     CHECK_THROWS_WITH_AS((void)t.column("d"), "t.csv:1: missing column 'd'", std::invalid_argument);
     CHECK_THROWS_WITH_AS((void)t.integer(0, 2, 0, 9),
-                         "t.csv:2: column 'c': expected an integer in [0, 9], got '3.5'",
+                         "t.csv:2:4: column 'c': expected an integer in [0, 9], got '3.5'",
                          std::invalid_argument);
 }
 
@@ -49,8 +49,8 @@ TEST_CASE("csv: structural errors name the line") {
     CHECK(error_of("") == "t.csv: empty file, expected a header");
     CHECK(error_of("a,b\n1,2,3\n") == "t.csv:2: expected 2 fields, found 3");
     CHECK(error_of("a,b\n1,2\n\n3,4\n") == "t.csv:3: empty line");
-    CHECK(error_of("a\nnan\n") == "t.csv:2: column 'a': malformed number 'nan'");
-    CHECK(error_of("a\n1.5.2\n") == "t.csv:2: column 'a': malformed number '1.5.2'");
+    CHECK(error_of("a\nnan\n") == "t.csv:2:1: column 'a': malformed number 'nan'");
+    CHECK(error_of("a\n1.5.2\n") == "t.csv:2:1: column 'a': malformed number '1.5.2'");
     CHECK(error_of("a,b\n1,2\n") == "no error");
 }
 

@@ -830,50 +830,50 @@ TEST_CASE("nb101 table: bad files get one-line errors naming file, line and valu
     SUBCASE("malformed number") {
         const auto what =
             nb101_load_error("num.csv", nb101_replace_once(full, ",36.0477,", ",36.0x77,"));
-        CHECK(contains(what, "num.csv:2: column 'valid_acc_4': malformed number '36.0x77'"));
+        CHECK(contains(what, "num.csv:2:182: column 'valid_acc_4': malformed number '36.0x77'"));
     }
     SUBCASE("accuracy out of range") {
         const auto what =
             nb101_load_error("acc.csv", nb101_replace_once(full, ",93.0489,", ",193.0489,"));
-        CHECK(
-            contains(what, "acc.csv:2: column 'valid_acc_108': value '193.0489' outside [0, 100]"));
+        CHECK(contains(what,
+                       "acc.csv:2:205: column 'valid_acc_108': value '193.0489' outside [0, 100]"));
     }
     SUBCASE("malformed hash") {
         const auto what = nb101_load_error(
             "hex.csv", nb101_replace_once(full, "00005c142e6f48ac74fdcf73e3439874", "00005C14"));
         CHECK(contains(
-            what, "hex.csv:2: column 'hash': expected 32 lower-case hex digits, got '00005C14'"));
+            what, "hex.csv:2:1: column 'hash': expected 32 lower-case hex digits, got '00005C14'"));
     }
     SUBCASE("a hash that is not the cell's") {
         const auto what = nb101_load_error(
             "hash.csv", nb101_replace_once(full, "00005c142e6f48ac74fdcf73e3439874",
                                            "00005c142e6f48ac74fdcf73e3439875"));
-        CHECK(contains(
-            what, "hash.csv:2: hash '00005c142e6f48ac74fdcf73e3439875' is not the NAS-Bench-101 "
-                  "hash of the row's cell, '00005c142e6f48ac74fdcf73e3439874'"));
+        CHECK(contains(what, "hash.csv:2:1: column 'hash': hash '00005c142e6f48ac74fdcf73e3439875' "
+                             "is not the NAS-Bench-101 "
+                             "hash of the row's cell, '00005c142e6f48ac74fdcf73e3439874'"));
     }
     SUBCASE("duplicate hash") {
         const auto what =
             nb101_load_error("dup.csv", nb101_replace_once(full, "0000718c96730a92ea6d5242f8ce77e2",
                                                            "00005c142e6f48ac74fdcf73e3439874"));
-        CHECK(contains(
-            what,
-            "dup.csv:3: duplicate hash '00005c142e6f48ac74fdcf73e3439874' (first at line 2)"));
+        CHECK(contains(what, "dup.csv:3:1: column 'hash': duplicate hash "
+                             "'00005c142e6f48ac74fdcf73e3439874' (first at line 2)"));
     }
     SUBCASE("a backward edge (a cycle)") {
         const auto what = nb101_load_error(
             "cycle.csv",
             nb101_replace_once(full, ",0100110001000000010010000010000001000000010000000,",
                                ",0100110101000000010010000010000001000000010000000,"));
-        CHECK(contains(what,
-                       "cycle.csv:2: columns 'adjacency' and 'ops': invalid NAS-Bench-101 cell"));
+        CHECK(contains(
+            what,
+            "cycle.csv:2:36: column 'adjacency': with column 'ops': invalid NAS-Bench-101 cell"));
         CHECK(contains(what, "edge 1->0 is not above the diagonal"));
     }
     SUBCASE("an unknown op") {
         const auto what =
             nb101_load_error("op.csv", nb101_replace_once(full, "input|conv3x3-bn-relu|maxpool3x3|",
                                                           "input|conv3x3-bn-relu|avgpool3x3|"));
-        CHECK(contains(what, "op.csv:2: columns 'adjacency' and 'ops'"));
+        CHECK(contains(what, "op.csv:2:36: column 'adjacency': with column 'ops'"));
         CHECK(contains(what, "unknown op 'avgpool3x3' at vertex 2"));
     }
     SUBCASE("adjacency of the wrong size") {
@@ -887,18 +887,16 @@ TEST_CASE("nb101 table: bad files get one-line errors naming file, line and valu
     SUBCASE("num_vertices disagrees with the cell") {
         const auto what =
             nb101_load_error("nv.csv", nb101_replace_once(full, "3439874,7,", "3439874,6,"));
-        CHECK(contains(
-            what,
-            "nv.csv:2: column 'num_vertices' is 6 but the cell has 7 vertices after pruning"));
+        CHECK(contains(what, "nv.csv:2:34: column 'num_vertices': value 6, but the cell has 7 "
+                             "vertices after pruning"));
     }
     SUBCASE("accuracy-only file: intact, and a bad row") {
         const auto acc = nb101_text("nb101/nb101_20k_acc.csv", 20001);
         CHECK(nb101_load_error("acc_ok.csv", acc, false).empty());
         const auto what =
             nb101_load_error("acc_bad.csv", nb101_replace_once(acc, ",8555530,", ",-5,"), false);
-        CHECK(contains(
-            what,
-            "acc_bad.csv:2: column 'params': expected an integer in [1, 1000000000000], got '-5'"));
+        CHECK(contains(what, "acc_bad.csv:2:34: column 'params': expected an integer in [1, "
+                             "1000000000000], got '-5'"));
         CHECK(contains(nb101_load_error("acc_graph.csv", acc, true),
                        "acc_graph.csv:1: missing column 'num_vertices'"));
     }

@@ -174,22 +174,23 @@ TEST_CASE("nb201 table: bad files get one-line errors naming file, line and valu
     SUBCASE("malformed number") {
         // Line 3 is index 1; its c10_valid_200 is 90.7693.
         const auto what = load_error("num.csv", replace_once(full, ",90.7693,", ",90.7x93,"));
-        CHECK(what.find("num.csv:3: column 'c10_valid_200': malformed number '90.7x93'") !=
+        CHECK(what.find("num.csv:3:101: column 'c10_valid_200': malformed number '90.7x93'") !=
               std::string::npos);
     }
     SUBCASE("unknown arch") {
         const auto what =
             load_error("arch.csv", replace_once(full, "|avg_pool_3x3~0|+", "|max_pool~0|+"));
-        CHECK(what.find("arch.csv:2: column 'arch'") != std::string::npos);
+        CHECK(what.find("arch.csv:2:3: column 'arch'") != std::string::npos);
         CHECK(what.find("unknown op 'max_pool'") != std::string::npos);
     }
     SUBCASE("duplicate index") {
         const auto what = load_error("dup.csv", replace_once(full, "\n1,|", "\n0,|"));
-        CHECK(what.find("dup.csv:3: duplicate index '0' (first at line 2)") != std::string::npos);
+        CHECK(what.find("dup.csv:3:1: column 'index': duplicate index '0' (first at line 2)") !=
+              std::string::npos);
     }
     SUBCASE("index out of range") {
         const auto what = load_error("range.csv", replace_once(full, "\n1,|", "\n15625,|"));
-        CHECK(what.find("range.csv:3: column 'index'") != std::string::npos);
+        CHECK(what.find("range.csv:3:1: column 'index'") != std::string::npos);
         CHECK(what.find("'15625'") != std::string::npos);
     }
     SUBCASE("a row with a missing field") {

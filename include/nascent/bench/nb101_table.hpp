@@ -265,12 +265,15 @@ inline nb101_table nb101_table::from_csv(const io::csv_table& csv, bool with_gra
         const auto hash_text = csv.field(r, col_hash);
         const auto hash = parse_digest(hash_text);
         if (!hash) {
-            throw csv.error(r, "column 'hash': expected 32 lower-case hex digits, got '" +
-                                   std::string(hash_text) + "'");
+            throw csv.field_error(r, col_hash,
+                                  "expected 32 lower-case hex digits, got '" +
+                                      std::string(hash_text) + "'");
         }
         if (const auto it = t.m_row_of_hash.find(*hash); it != t.m_row_of_hash.end()) {
-            throw csv.error(r, "duplicate hash '" + std::string(hash_text) + "' (first at line " +
-                                   std::to_string(csv.line(it->second)) + ")");
+            throw csv.field_error(r, col_hash,
+                                  "duplicate hash '" + std::string(hash_text) +
+                                      "' (first at line " + std::to_string(csv.line(it->second)) +
+                                      ")");
         }
         if (with_graphs) {
             const auto vertices = csv.integer(r, col_vertices, 2, nb101::max_vertices);
@@ -278,18 +281,21 @@ inline nb101_table nb101_table::from_csv(const io::csv_table& csv, bool with_gra
             try {
                 c = nb101::parse(csv.field(r, col_adjacency), csv.field(r, col_ops));
             } catch (const std::invalid_argument& e) {
-                throw csv.error(r, std::string("columns 'adjacency' and 'ops': ") + e.what());
+                throw csv.field_error(r, col_adjacency,
+                                      std::string("with column 'ops': ") + e.what());
             }
             if (c.num_vertices != vertices) {
-                throw csv.error(r, "column 'num_vertices' is " + std::to_string(vertices) +
-                                       " but the cell has " + std::to_string(c.num_vertices) +
-                                       " vertices after pruning");
+                throw csv.field_error(r, col_vertices,
+                                      "value " + std::to_string(vertices) + ", but the cell has " +
+                                          std::to_string(c.num_vertices) +
+                                          " vertices after pruning");
             }
             const auto computed = nb101::detail::fingerprint_of_pruned(c);
             if (computed != *hash) {
-                throw csv.error(r, "hash '" + std::string(hash_text) +
-                                       "' is not the NAS-Bench-101 hash of the row's cell, '" +
-                                       nascent::detail::md5::to_hex(computed) + "'");
+                throw csv.field_error(r, col_hash,
+                                      "hash '" + std::string(hash_text) +
+                                          "' is not the NAS-Bench-101 hash of the row's cell, '" +
+                                          nascent::detail::md5::to_hex(computed) + "'");
             }
             t.m_cells.push_back(c);
         }
@@ -300,14 +306,9 @@ inline nb101_table nb101_table::from_csv(const io::csv_table& csv, bool with_gra
                 values[m] = static_cast<double>(csv.integer(r, col, 1, 1'000'000'000'000LL));
                 continue;
             }
-            const double v = csv.required_number(r, col);
             const bool accuracy = m <= static_cast<std::size_t>(nb101_metric::valid_108);
-            if (v < 0 || (accuracy && v > 100)) {
-                throw csv.error(r, "column '" + std::string(columns[m]) + "': value '" +
-                                       std::string(csv.field(r, col)) + "' outside [0, " +
-                                       (accuracy ? "100]" : "infinity)"));
-            }
-            values[m] = v;
+            values[m] =
+                csv.required_number(r, col, accuracy ? io::percent_range : io::positive_range);
         }
         t.m_row_of_hash.emplace(*hash, r);
         t.m_hashes.push_back(*hash);

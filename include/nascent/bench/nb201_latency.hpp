@@ -55,28 +55,24 @@ public:
             const auto index =
                 static_cast<std::uint32_t>(csv.integer(r, col_index, 0, nb201::num_cells - 1));
             if (seen[index])
-                throw csv.error(r, "duplicate index '" + std::to_string(index) + "'");
+                throw csv.field_error(r, col_index,
+                                      "duplicate index '" + std::to_string(index) + "'");
             seen[index] = true;
             nb201::cell c;
             try {
                 c = nb201::space::parse(csv.field(r, col_arch));
             } catch (const std::invalid_argument& e) {
-                throw csv.error(r, std::string("column 'arch': ") + e.what());
+                throw csv.field_error(r, col_arch, e.what());
             }
             if (accuracy != nullptr && accuracy->index_of(c) != index) {
-                throw csv.error(r, "arch '" + std::string(csv.field(r, col_arch)) + "' has index " +
-                                       std::to_string(accuracy->index_of(c)) +
-                                       " in the accuracy table, not " + std::to_string(index));
+                throw csv.field_error(r, col_arch,
+                                      "arch '" + std::string(csv.field(r, col_arch)) +
+                                          "' has index " + std::to_string(accuracy->index_of(c)) +
+                                          " in the accuracy table, not " + std::to_string(index));
             }
             const auto id = nb201::space::id(c);
             for (std::size_t d = 0; d < device_cols.size(); ++d) {
-                const double v = csv.required_number(r, device_cols[d]);
-                if (v <= 0) {
-                    throw csv.error(r, "column '" + t.m_devices[d] +
-                                           "': latency must be > 0, got '" +
-                                           std::string(csv.field(r, device_cols[d])) + "'");
-                }
-                t.m_values[d][id] = v;
+                t.m_values[d][id] = csv.required_number(r, device_cols[d], io::positive_range);
             }
         }
         return t;

@@ -259,36 +259,51 @@ inline nb201_table nb201_table::from_csv(const io::csv_table& csv) {
     for (std::size_t r = 0; r < csv.rows(); ++r) {
         const auto index = static_cast<std::uint32_t>(csv.integer(r, col_index, 0, n - 1));
         if (row_of_index[index] != n) {
-            throw csv.error(r, "duplicate index '" + std::to_string(index) + "' (first at line " +
-                                   std::to_string(csv.line(row_of_index[index])) + ")");
+            throw csv.field_error(r, col_index,
+                                  "duplicate index '" + std::to_string(index) +
+                                      "' (first at line " +
+                                      std::to_string(csv.line(row_of_index[index])) + ")");
         }
         row_of_index[index] = r;
         nb201::cell c;
         try {
             c = nb201::space::parse(csv.field(r, col_arch));
         } catch (const std::invalid_argument& e) {
-            throw csv.error(r, std::string("column 'arch': ") + e.what());
+            throw csv.field_error(r, col_arch, e.what());
         }
         const auto id = nb201::space::id(c);
         if (t.m_index_of_id[id] != unset) {
-            throw csv.error(r, "arch '" + std::string(csv.field(r, col_arch)) +
-                                   "' repeats the arch of index " +
-                                   std::to_string(t.m_index_of_id[id]));
+            throw csv.field_error(r, col_arch,
+                                  "arch '" + std::string(csv.field(r, col_arch)) +
+                                      "' repeats the arch of index " +
+                                      std::to_string(t.m_index_of_id[id]));
         }
         t.m_index_of_id[id] = index;
         t.m_id_of_index[index] = static_cast<std::uint16_t>(id);
-        t.m_iso[index] = static_cast<std::uint32_t>(csv.integer(r, col_iso, 0, n - 1));
+        // iso is the smallest index of the class, so never above the row's own index.
+        t.m_iso[index] = static_cast<std::uint32_t>(csv.integer(r, col_iso, 0, index));
         for (std::size_t d = 0; d < 3; ++d) {
             for (std::size_t m = 0; m < nb201_num_metrics; ++m) {
                 if (metric_cols[d][m]) {
-                    t.m_rows[d][id][m] = csv.number(r, *metric_cols[d][m]).value_or(missing);
+                    t.m_rows[d][id][m] =
+                        csv.number(r, *metric_cols[d][m], io::percent_range).value_or(missing);
                 }
             }
         }
-        t.m_params_m[id] = csv.number(r, col_params).value_or(missing);
+        t.m_params_m[id] = csv.number(r, col_params, io::non_negative_range).value_or(missing);
         t.m_naswot[id] = csv.number(r, col_naswot).value_or(missing);
     }
     // 15,625 distinct valid indices and 15,625 distinct valid cells: both maps are bijections.
+    // A class representative is its own class: iso[iso[i]] == iso[i].
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto rep = t.m_iso[i];
+        if (t.m_iso[rep] != rep) {
+            throw csv.field_error(
+                row_of_index[i], col_iso,
+                "iso '" + std::to_string(rep) + "' is not a class representative" + " (index " +
+                    std::to_string(rep) + " has iso " + std::to_string(t.m_iso[rep]) + ")");
+        }
+    }
     for (std::size_t d = 0; d < 3; ++d) {
         for (std::size_t m = 0; m < nb201_num_metrics; ++m) {
             t.m_has_metric[d][m] = metric_cols[d][m].has_value();

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -44,9 +45,28 @@ public:
         nb201_zc_scores out;
         out.m_proxy = std::string(proxy);
         const auto index_column = csv.column("index");
+        // Declared ranges: val_acc is a percentage, flops and params are sizes; the proxies'
+        // scores have no sign (NASLib's plain and jacov are negative), only finiteness.
+        const auto accuracy_column = csv.find_column("val_acc");
+        const auto flops_column = csv.find_column("flops");
+        const auto params_column = csv.find_column("params");
+        std::vector<std::size_t> row_of_index(nb201::num_cells, csv.rows());
         for (std::size_t r = 0; r < csv.rows(); ++r) {
             const auto index =
                 static_cast<std::uint32_t>(csv.integer(r, index_column, 0, nb201::num_cells - 1));
+            if (row_of_index[index] != csv.rows()) {
+                throw csv.field_error(r, index_column,
+                                      "duplicate index '" + std::to_string(index) +
+                                          "' (first at line " +
+                                          std::to_string(csv.line(row_of_index[index])) + ")");
+            }
+            row_of_index[index] = r;
+            if (accuracy_column)
+                (void)csv.number(r, *accuracy_column, io::percent_range);
+            for (const auto size_column : {flops_column, params_column}) {
+                if (size_column)
+                    (void)csv.number(r, *size_column, io::non_negative_range);
+            }
             out.m_entries.push_back({index, csv.number(r, *column).value_or(std::nan(""))});
         }
         if (out.m_entries.empty())

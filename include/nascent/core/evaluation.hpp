@@ -152,4 +152,16 @@ struct evaluation {
     }
 };
 
+/// What the search loops book: an ok evaluation whose reward is NaN or infinite becomes a failed
+/// one (its metrics kept). A NaN incumbent would otherwise never be beaten (every comparison
+/// with NaN is false) and a NaN in a population corrupts tournaments.
+[[nodiscard]] inline evaluation checked_evaluation(evaluation e) noexcept {
+    if (e.ok() && !std::isfinite(e.reward)) {
+        e.status = eval_status::failed;
+        e.reward = -std::numeric_limits<double>::infinity();
+        e.reason = "non-finite reward";
+    }
+    return e;
+}
+
 } // namespace nascent

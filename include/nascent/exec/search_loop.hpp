@@ -351,12 +351,14 @@ private:
         return static_cast<std::size_t>(it - levels.begin());
     }
 
+    // Every evaluator answer passes here; a non-finite reward is booked as failed
+    // (checked_evaluation), or a NaN incumbent would never be beaten.
     template <class Ev>
     static evaluation call(Ev& ev, const proposal& p) {
         if constexpr (multi_fidelity)
-            return ev.evaluate(p.req.arch, p.req.fidelity);
+            return checked_evaluation(ev.evaluate(p.req.arch, p.req.fidelity));
         else
-            return ev.evaluate(p.req);
+            return checked_evaluation(ev.evaluate(p.req));
     }
 
     /// The next recorded answer while the replay lasts; checks it is p's architecture.

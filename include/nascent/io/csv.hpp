@@ -40,6 +40,35 @@ namespace nascent::io {
     return content;
 }
 
+/// The declared range of a table column: [lo, hi], or (lo, hi] with `lo_open` (latencies > 0).
+/// Values are finite already (number() rejects inf and NaN), so the default admits every value.
+struct value_range {
+    double lo = -std::numeric_limits<double>::infinity();
+    double hi = std::numeric_limits<double>::infinity();
+    bool lo_open = false;
+
+    [[nodiscard]] constexpr bool contains(double v) const noexcept {
+        return (lo_open ? v > lo : v >= lo) && v <= hi;
+    }
+    /// "[0, 100]", "(0, inf)", "[0, inf)".
+    [[nodiscard]] std::string describe() const {
+        const auto text = [](double x) {
+            if (std::isinf(x))
+                return std::string(x < 0 ? "-inf" : "inf");
+            char buffer[32];
+            const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, x);
+            return std::string(buffer, ec == std::errc{} ? end : buffer);
+        };
+        return std::string(lo_open || std::isinf(lo) ? "(" : "[") + text(lo) + ", " + text(hi) +
+               (std::isinf(hi) ? ")" : "]");
+    }
+};
+
+/// Ranges every table in bench/ declares for its columns.
+inline constexpr value_range percent_range{0.0, 100.0};
+inline constexpr value_range non_negative_range{0.0};
+inline constexpr value_range positive_range{0.0, std::numeric_limits<double>::infinity(), true};
+
 /// A parsed CSV file. Rows are string_views into the file content, split once at load.
 class csv_table {
 public:
@@ -100,26 +129,54 @@ public:
         return std::invalid_argument(m_path + ":" + std::to_string(line(row)) + ": " + message);
     }
 
+    /// The 1-based character column where field (row, col) starts in its line.
+    [[nodiscard]] std::size_t char_column(std::size_t row, std::size_t col) const noexcept {
+        // Fields are views into m_content, so the offset is exact; only errors pay the scan.
+        const auto offset = static_cast<std::size_t>(field(row, col).data() - m_content.data());
+        const auto nl = std::string_view(m_content).rfind('\n', offset == 0 ? 0 : offset - 1);
+        return nl == std::string_view::npos || nl >= offset ? offset + 1 : offset - nl;
+    }
+
+    /// "file:line:column: column 'name': message" for field (row, col).
+    [[nodiscard]] std::invalid_argument field_error(std::size_t row, std::size_t col,
+                                                    const std::string& message) const {
+        return std::invalid_argument(m_path + ":" + std::to_string(line(row)) + ":" +
+                                     std::to_string(char_column(row, col)) + ": column '" +
+                                     std::string(m_header[col]) + "': " + message);
+    }
+
     /// A number, or nullopt for an empty field; a malformed or non-finite value throws
-    /// "file:line: column 'c': malformed number 'v'".
+    /// "file:line:column: column 'c': malformed number 'v'".
     [[nodiscard]] std::optional<double> number(std::size_t row, std::size_t col) const {
         const auto text = field(row, col);
         if (text.empty())
             return std::nullopt;
         double value = 0;
         const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-        if (ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(value)) {
-            throw error(row, "column '" + std::string(m_header[col]) + "': malformed number '" +
-                                 std::string(text) + "'");
+        if (ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(value))
+            throw field_error(row, col, "malformed number '" + std::string(text) + "'");
+        return value;
+    }
+
+    /// A number (or nullopt for an empty field) that must lie in `range`; a value outside
+    /// throws "file:line:column: column 'c': value 'v' outside [lo, hi]".
+    [[nodiscard]] std::optional<double> number(std::size_t row, std::size_t col,
+                                               const value_range& range) const {
+        const auto value = number(row, col);
+        if (value && !range.contains(*value)) {
+            throw field_error(row, col,
+                              "value '" + std::string(field(row, col)) + "' outside " +
+                                  range.describe());
         }
         return value;
     }
 
     /// A number that must be present: an empty field throws "... missing value".
-    [[nodiscard]] double required_number(std::size_t row, std::size_t col) const {
-        const auto value = number(row, col);
+    [[nodiscard]] double required_number(std::size_t row, std::size_t col,
+                                         const value_range& range = {}) const {
+        const auto value = number(row, col, range);
         if (!value)
-            throw error(row, "column '" + std::string(m_header[col]) + "': missing value");
+            throw field_error(row, col, "missing value");
         return *value;
     }
 
@@ -131,9 +188,9 @@ public:
         const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
         if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || value < lo ||
             value > hi) {
-            throw error(row, "column '" + std::string(m_header[col]) +
-                                 "': expected an integer in [" + std::to_string(lo) + ", " +
-                                 std::to_string(hi) + "], got '" + std::string(text) + "'");
+            throw field_error(row, col,
+                              "expected an integer in [" + std::to_string(lo) + ", " +
+                                  std::to_string(hi) + "], got '" + std::string(text) + "'");
         }
         return value;
     }

@@ -7,6 +7,7 @@
 #include <nascent/core/evaluation.hpp>
 #include <nascent/pareto/points.hpp>
 
+#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -14,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 namespace nascent::pareto {
@@ -30,15 +32,13 @@ struct constraint {
         const auto at = text.find(op);
         if (at == std::string_view::npos || at == 0)
             continue;
+        // from_chars, as the CSV reader and the CLI's numbers: no locale, no leading blanks, no
+        // hex ("<=0x10" is an error, not 16).
         const std::string number(text.substr(at + 2));
-        std::size_t used = 0;
         double bound = 0;
-        try {
-            bound = std::stod(number, &used);
-        } catch (const std::exception&) {
-            used = 0;
-        }
-        if (used == 0 || used != number.size() || !std::isfinite(bound)) {
+        const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), bound);
+        if (number.empty() || ec != std::errc{} || end != number.data() + number.size() ||
+            !std::isfinite(bound)) {
             throw std::invalid_argument("invalid constraint '" + std::string(text) + "': '" +
                                         number + "' is not a number");
         }

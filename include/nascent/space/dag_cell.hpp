@@ -70,7 +70,8 @@ template <OpSet Ops>
 }
 /// Parses a decimal node number; nullopt unless the whole text is digits.
 [[nodiscard]] constexpr std::optional<std::size_t> parse_node(std::string_view text) noexcept {
-    if (text.empty() || text.size() > 3)
+    // One text per node: "00" or "01" would parse, print as "0" / "1" and hide typos.
+    if (text.empty() || text.size() > 3 || (text.size() > 1 && text[0] == '0'))
         return std::nullopt;
     std::size_t v = 0;
     for (char c : text) {
