@@ -5,7 +5,7 @@
 // evaluations on at most 200 points, one random restart, each evaluation added in O(n^2) between).
 // All start from 10 random architectures, or from the warm-start designs when given.
 
-#include "cli.hpp"
+#include "checkpointing.hpp" // cli.hpp, and run_checkpointed, which run_search_named calls
 
 #include <functional>
 #include <optional>
