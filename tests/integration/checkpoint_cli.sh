@@ -13,7 +13,8 @@ trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/common.sh"
 strip() { grep -v 'seconds\|"manifest"' "$1"; }
 
-args=(run --data "$data" --runs 40 --budget 150 --seed 11 --threads 2 --checkpoint-every 20)
+base=(run --data "$data" --budget 150 --threads 2 --checkpoint-every 20) # CLI11 takes each option once
+args=("${base[@]}" --runs 40 --seed 11)
 for strategy in rea random ls; do
     for k in 1 2; do
         run=("${args[@]}" --strategy "$strategy" --in-flight "$k")
@@ -39,7 +40,7 @@ for strategy in rea random ls; do
 done
 
 # SIGTERM: the checkpoint is written and the message says how to go on.
-"$nascent" "${args[@]}" --strategy rea --runs 200 --checkpoint "$tmp/term.json" >/dev/null 2>"$tmp/term.err" &
+"$nascent" "${base[@]}" --seed 11 --strategy rea --runs 200 --checkpoint "$tmp/term.json" >/dev/null 2>"$tmp/term.err" &
 pid=$!
 sleep 0.5
 kill -TERM "$pid" 2>/dev/null
@@ -50,20 +51,20 @@ if [[ $rc -eq 2 ]] && grep -q "go on with --resume" "$tmp/term.err"; then pass; 
     [[ $rc -eq 0 ]] && pass || fail "SIGTERM: exit $rc, $(cat "$tmp/term.err")"; fi
 
 # Refusals: one line, exit 2, the file untouched.
-"$nascent" "${args[@]}" --strategy rea --runs 2 --checkpoint "$tmp/ok.json" >/dev/null || fail "small checkpointed run"
+"$nascent" "${base[@]}" --seed 11 --strategy rea --runs 2 --checkpoint "$tmp/ok.json" >/dev/null || fail "small checkpointed run"
 cp "$tmp/ok.json" "$tmp/before.json"
 expect_error "checkpoint of another strategy" 'another problem: strategy is "rea" there, "random" here' \
-    "${args[@]}" --strategy random --runs 2 --resume "$tmp/ok.json"
+    "${base[@]}" --seed 11 --strategy random --runs 2 --resume "$tmp/ok.json"
 expect_error "checkpoint of another seed" "another problem: seed is 11 there, 12 here" \
-    "${args[@]}" --strategy rea --runs 2 --seed 12 --resume "$tmp/ok.json"
+    "${base[@]}" --strategy rea --runs 2 --seed 12 --resume "$tmp/ok.json"
 if cmp -s "$tmp/ok.json" "$tmp/before.json"; then pass; else fail "a refused checkpoint was rewritten"; fi
 head -c 300 "$tmp/ok.json" >"$tmp/cut.json"
 expect_error "truncated checkpoint" "is not valid JSON (truncated or corrupt)" \
-    "${args[@]}" --strategy rea --runs 2 --resume "$tmp/cut.json"
+    "${base[@]}" --seed 11 --strategy rea --runs 2 --resume "$tmp/cut.json"
 expect_error "missing checkpoint" "cannot read checkpoint" \
-    "${args[@]}" --strategy rea --runs 2 --resume "$tmp/none.json"
+    "${base[@]}" --seed 11 --strategy rea --runs 2 --resume "$tmp/none.json"
 expect_error "checkpoint of a model-based strategy" "--checkpoint and --resume apply to" \
-    "${args[@]}" --strategy bananas --runs 2 --checkpoint "$tmp/b.json"
+    "${base[@]}" --seed 11 --strategy bananas --runs 2 --checkpoint "$tmp/b.json"
 
 echo "checkpoint_cli: $passes passed, $failures failed"
 ((failures == 0))
