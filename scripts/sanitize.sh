@@ -29,12 +29,24 @@ run_job() {
     -DCMAKE_CXX_FLAGS="$flags -fno-omit-frame-pointer" \
     -DNASCENT_BUILD_APPS=OFF -DNASCENT_BUILD_BENCHMARKS=OFF -DNASCENT_BUILD_EXAMPLES=OFF \
     -DNASCENT_INSTALL=OFF >/dev/null
-  cmake --build "$dir" -j2 --target "nascent_${kind}_tests"
+  local targets=("nascent_${kind}_tests")
+  [[ $kind == tsan ]] && targets+=(nascent_tsan_canary)
+  cmake --build "$dir" -j2 --target "${targets[@]}"
   local built=$SECONDS
   ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0 \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/sanitize/tsan.supp" \
     "$dir/tests/nascent_${kind}_tests" -tce="$slow" --no-intro
+  if [[ $kind == tsan ]]; then
+    # The canary races on purpose: the job fails unless TSan reports it.
+    if TSAN_OPTIONS="halt_on_error=1:suppressions=$PWD/tests/sanitize/tsan.supp" \
+      "$dir/tests/nascent_tsan_canary" >"$dir/canary.log" 2>&1 ||
+      ! grep -q "WARNING: ThreadSanitizer: data race" "$dir/canary.log"; then
+      echo "sanitize tsan: the canary's race between two tasks was not reported" >&2
+      return 1
+    fi
+    echo "sanitize tsan: the canary's deliberate race was reported, as it must be"
+  fi
   echo "sanitize $kind: build $((built - start)) s, tests $((SECONDS - built)) s, total $((SECONDS - start)) s"
 }
 

@@ -4,6 +4,7 @@
 #include "test_data.hpp"
 
 #include <nascent/core/rng.hpp>
+#include <nascent/exec/checkpoint.hpp>
 #include <nascent/exec/guarded.hpp>
 #include <nascent/exec/runner.hpp>
 #include <nascent/exec/tbb_executor.hpp>
@@ -20,14 +21,13 @@
 
 #include <doctest/doctest.h>
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_reduce.h>
-#include <tbb/task_arena.h>
-
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -299,8 +299,10 @@ bool same_trajectory(const std::vector<std::array<double, 2>>& a,
     return true;
 }
 
-template <class X>
-load_outcome faulty_protocol(const X& executor, std::size_t runs) {
+template <class X, class... Callbacks>
+load_outcome faulty_protocol(const X& executor, std::size_t runs,
+                             std::span<const std::vector<nascent::evaluation_record>> replay = {},
+                             Callbacks&... callbacks) {
     const auto table_evaluator = nascent::test::nb201().evaluator({.dataset = "cifar10"});
     std::array<std::atomic<std::size_t>, faulty_evaluator::kinds> calls{};
     const nascent::exec::guarded evaluator{faulty_evaluator{&table_evaluator, &calls}};
@@ -309,7 +311,8 @@ load_outcome faulty_protocol(const X& executor, std::size_t runs) {
         space, nascent::ops::point_mutation{}, {.population = 10, .sample = 3}};
     load_outcome out;
     out.results = nascent::run_protocol(space, rea, evaluator,
-                                        {.budget = 100, .runs = runs, .seed = 14}, executor);
+                                        {.budget = 100, .runs = runs, .seed = 14, .replay = replay},
+                                        executor, callbacks...);
     for (std::size_t k = 0; k < faulty_evaluator::kinds; ++k)
         out.calls[k] = calls[k].load();
     return out;
@@ -356,6 +359,68 @@ TEST_CASE("load: 10^4 evaluations with injected failures, exceptions and NaNs, a
     CHECK(c[faulty_evaluator::nan] > 100);
 }
 
+namespace {
+// Stops every run at its next evaluation once the protocol has seen `after` of them, whichever
+// run they came from: on 2 threads, where each run is cut is not known in advance.
+struct kill_after {
+    std::size_t after;
+    std::atomic<std::size_t>* seen;
+    bool on_evaluation(const nascent::evaluation_event<nb201::cell>& e) const {
+        return !e.replayed && seen->fetch_add(1) + 1 >= after;
+    }
+};
+} // namespace
+
+TEST_CASE("load: the faulty protocol killed mid-way and resumed from its checkpoint is the "
+          "uninterrupted one, and redoes no evaluation") {
+    const std::size_t runs = 100 / (load_scale == 1 ? 1 : 2);
+    const auto whole = faulty_protocol(nascent::exec::sequential_executor{}, runs);
+    const nb201::space space;
+    const nlohmann::json problem{{"test", "faulty load"}, {"runs", runs}};
+    const auto file = std::filesystem::temp_directory_path() / "nascent_load_checkpoint.json";
+    const nascent::exec::checkpoint_options every{.runs = runs, .every = 97};
+    std::atomic<std::size_t> seen{0};
+    kill_after kill{.after = 100 * runs / 3, .seen = &seen};
+    load_outcome first;
+    {
+        nascent::exec::checkpoint_writer ckpt{file, problem, space, every};
+        first = faulty_protocol(nascent::exec::tbb_executor(2), runs, {}, kill, ckpt);
+    }
+    const auto log = nascent::exec::load_checkpoint(file, problem);
+    REQUIRE(log.runs() == runs);
+    const std::size_t recorded = log.evaluations();
+    std::size_t first_calls = 0;
+    for (const auto n : first.calls)
+        first_calls += n;
+    CHECK(recorded == first_calls); // every answer given before the kill is in the file
+    REQUIRE(recorded < 100 * runs);
+    load_outcome resumed;
+    {
+        nascent::exec::checkpoint_writer ckpt{file, problem, space, every, &log};
+        resumed = faulty_protocol(nascent::exec::tbb_executor(2), runs, log.replay(), ckpt);
+    }
+    std::size_t whole_calls = 0;
+    std::size_t resumed_calls = 0;
+    for (std::size_t k = 0; k < faulty_evaluator::kinds; ++k) {
+        whole_calls += whole.calls[k];
+        resumed_calls += resumed.calls[k];
+        // Per kind of fault, too: replayed answers are the recorded ones, not new calls.
+        CHECK(first.calls[k] + resumed.calls[k] == whole.calls[k]);
+    }
+    CHECK(recorded + resumed_calls == whole_calls);
+    for (std::size_t i = 0; i < runs; ++i) {
+        REQUIRE(resumed.results[i].best == whole.results[i].best);
+        REQUIRE(same_trajectory(resumed.results[i].trajectory, whole.results[i].trajectory));
+        REQUIRE(resumed.results[i].failures == whole.results[i].failures);
+        REQUIRE(resumed.results[i].out_of_table == whole.results[i].out_of_table);
+    }
+    const auto finished = nascent::exec::load_checkpoint(file, problem);
+    CHECK(finished.evaluations() == whole_calls);
+    for (std::size_t i = 0; i < runs; ++i)
+        CHECK(finished.done(i));
+    std::filesystem::remove(file);
+}
+
 TEST_CASE("load: an unguarded throwing evaluator's exception reaches the caller, not terminate") {
     const auto table_evaluator = nascent::test::nb201().evaluator({.dataset = "cifar10"});
     std::array<std::atomic<std::size_t>, faulty_evaluator::kinds> calls{};
@@ -387,18 +452,17 @@ TEST_CASE("load: 10^7 table queries from 2 threads agree with one thread") {
         return acc;
     };
     const auto one = sum_range(0, n);
-    tbb::task_arena arena(2);
-    const auto two = arena.execute([&] {
-        return tbb::parallel_reduce(
-            tbb::blocked_range<std::size_t>(0, n, 1 << 16), std::array<std::int64_t, 2>{0, 0},
-            [&](const tbb::blocked_range<std::size_t>& r, std::array<std::int64_t, 2> acc) {
-                const auto part = sum_range(r.begin(), r.end());
-                return std::array<std::int64_t, 2>{acc[0] + part[0], acc[1] + part[1]};
-            },
-            [](const std::array<std::int64_t, 2>& a, const std::array<std::int64_t, 2>& b) {
-                return std::array<std::int64_t, 2>{a[0] + b[0], a[1] + b[1]};
-            });
+    // Two threads through the library's executor, chunk partial sums added in chunk order.
+    constexpr std::size_t chunk = std::size_t{1} << 16;
+    std::vector<std::array<std::int64_t, 2>> parts((n + chunk - 1) / chunk);
+    nascent::exec::tbb_executor(2).for_each(parts.size(), [&](std::size_t c) {
+        parts[c] = sum_range(c * chunk, std::min(n, (c + 1) * chunk));
     });
+    std::array<std::int64_t, 2> two{0, 0};
+    for (const auto& part : parts) {
+        two[0] += part[0];
+        two[1] += part[1];
+    }
     CHECK(two == one);
     CHECK(one[1] == static_cast<std::int64_t>(n)); // every cell has a CIFAR-100 12-epoch value
 }

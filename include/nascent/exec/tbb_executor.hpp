@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <nascent/detail/fork_join.hpp>
+
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
@@ -25,18 +27,20 @@ public:
     template <class Task>
     void for_each(std::size_t n, const Task& task) const {
         std::vector<std::exception_ptr> errors(n);
-        m_arena.execute([&] {
-            tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 1),
-                              [&](const tbb::blocked_range<std::size_t>& range) {
-                                  for (std::size_t i = range.begin(); i != range.end(); ++i) {
-                                      try {
-                                          task(i);
-                                      } catch (...) {
-                                          errors[i] = std::current_exception();
-                                      }
-                                  }
-                              });
-        });
+        const auto chunk = [&](const tbb::blocked_range<std::size_t>& range) {
+            for (std::size_t i = range.begin(); i != range.end(); ++i) {
+                try {
+                    task(i);
+                } catch (...) {
+                    errors[i] = std::current_exception();
+                }
+            }
+        };
+        ::nascent::detail::fork_join_edges edges;
+        m_arena.execute(edges.task([&] {
+            tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 1), edges.task(chunk));
+        }));
+        edges.joined();
         for (const auto& e : errors) {
             if (e)
                 std::rethrow_exception(e);

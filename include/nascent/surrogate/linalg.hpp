@@ -10,11 +10,21 @@
 // Flops: Cholesky n^3/3, inverse of the factor n^3/3, L^-T L^-1 n^3/3: K^-1 in n^3 flops where
 // solving K X = I after the factorisation (scikit-learn's cho_solve) takes 2 n^3.
 
+#include <nascent/detail/fork_join.hpp>
+
 #include <Eigen/Dense>
 
 #include <tbb/parallel_invoke.h>
 
 namespace nascent::surrogate::detail {
+
+/// a() and b() as two TBB tasks, with the fork-join's edges declared to ThreadSanitizer.
+template <class A, class B>
+void invoke_both(const A& a, const B& b) {
+    ::nascent::detail::fork_join_edges edges;
+    tbb::parallel_invoke(edges.task(a), edges.task(b));
+    edges.joined();
+}
 
 inline constexpr Eigen::Index linalg_leaf = 192;
 
@@ -33,7 +43,7 @@ inline void syrk_lower_subtract(Eigen::Ref<Eigen::MatrixXd> c,
         return;
     }
     const Eigen::Index h = half_of(m);
-    tbb::parallel_invoke(
+    invoke_both(
         [&] {
             syrk_lower_subtract(c.topLeftCorner(h, h), a.topRows(h));
             syrk_lower_subtract(c.bottomRightCorner(m - h, m - h), a.bottomRows(m - h));
@@ -53,8 +63,8 @@ inline void solve_right_lower_transpose(const Eigen::Ref<const Eigen::MatrixXd>&
         return;
     }
     const Eigen::Index h = half_of(m);
-    tbb::parallel_invoke([&] { solve_right_lower_transpose(l, b.topRows(h)); },
-                         [&] { solve_right_lower_transpose(l, b.bottomRows(m - h)); });
+    invoke_both([&] { solve_right_lower_transpose(l, b.topRows(h)); },
+                [&] { solve_right_lower_transpose(l, b.bottomRows(m - h)); });
 }
 
 /// b <- l^-1 b for lower-triangular l (columns of b are independent).
@@ -66,8 +76,8 @@ inline void solve_left_lower(const Eigen::Ref<const Eigen::MatrixXd>& l,
         return;
     }
     const Eigen::Index h = half_of(m);
-    tbb::parallel_invoke([&] { solve_left_lower(l, b.leftCols(h)); },
-                         [&] { solve_left_lower(l, b.rightCols(m - h)); });
+    invoke_both([&] { solve_left_lower(l, b.leftCols(h)); },
+                [&] { solve_left_lower(l, b.rightCols(m - h)); });
 }
 
 /// a (lower triangle) <- its Cholesky factor; false if a is not (numerically) positive
@@ -99,16 +109,16 @@ inline void invert_lower_in_place(Eigen::Ref<Eigen::MatrixXd> a) {
     auto a11 = a.topLeftCorner(h, h);
     auto b = a.bottomLeftCorner(n - h, h);
     auto a22 = a.bottomRightCorner(n - h, n - h);
-    tbb::parallel_invoke([&] { invert_lower_in_place(a11); }, [&] { invert_lower_in_place(a22); });
+    invoke_both([&] { invert_lower_in_place(a11); }, [&] { invert_lower_in_place(a22); });
     // b <- -(C^-1 (B A^-1)): rows of B A^-1 are independent, then columns of C^-1 (.).
     const Eigen::Index r = b.rows();
     const Eigen::Index hr = half_of(r);
-    tbb::parallel_invoke(
+    invoke_both(
         [&] { b.topRows(hr) = b.topRows(hr) * a11.triangularView<Eigen::Lower>(); },
         [&] { b.bottomRows(r - hr) = b.bottomRows(r - hr) * a11.triangularView<Eigen::Lower>(); });
     const Eigen::Index c = b.cols();
     const Eigen::Index hc = half_of(c);
-    tbb::parallel_invoke(
+    invoke_both(
         [&] { b.leftCols(hc) = -(a22.triangularView<Eigen::Lower>() * b.leftCols(hc)); },
         [&] { b.rightCols(c - hc) = -(a22.triangularView<Eigen::Lower>() * b.rightCols(c - hc)); });
 }
@@ -128,13 +138,13 @@ inline void lower_gram_in_place(Eigen::Ref<Eigen::MatrixXd> a) {
     auto r = a.bottomRightCorner(n - h, n - h);
     Eigen::MatrixXd rq;
     // P's update reads Q, R^T Q reads R and Q: both before Q and R change.
-    tbb::parallel_invoke(
+    invoke_both(
         [&] {
             lower_gram_in_place(p);
             p.selfadjointView<Eigen::Lower>().rankUpdate(q.transpose());
         },
         [&] { rq = r.triangularView<Eigen::Lower>().transpose() * q; });
-    tbb::parallel_invoke([&] { q = rq; }, [&] { lower_gram_in_place(r); });
+    invoke_both([&] { q = rq; }, [&] { lower_gram_in_place(r); });
 }
 
 /// l (a Cholesky factor in its lower triangle) <- lower triangle of (l l^T)^-1.

@@ -3,7 +3,9 @@
 // (mlp_ensemble, gnn_predictor).
 
 #include <nascent/concepts.hpp>
+#include <nascent/detail/fork_join.hpp>
 
+#include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
@@ -90,13 +92,18 @@ private:
 template <class Train>
 void train_members(std::size_t members, const Train& train) {
     std::vector<std::exception_ptr> errors(members);
-    tbb::parallel_for(std::size_t{0}, members, [&](std::size_t k) {
-        try {
-            train(k);
-        } catch (...) {
-            errors[k] = std::current_exception();
+    const auto run = [&](const tbb::blocked_range<std::size_t>& range) {
+        for (std::size_t k = range.begin(); k != range.end(); ++k) {
+            try {
+                train(k);
+            } catch (...) {
+                errors[k] = std::current_exception();
+            }
         }
-    });
+    };
+    ::nascent::detail::fork_join_edges edges;
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, members, 1), edges.task(run));
+    edges.joined();
     for (const auto& e : errors) {
         if (e)
             std::rethrow_exception(e);

@@ -3,8 +3,10 @@
 // chunks whose boundaries depend only on the problem size (never on the thread count), and sums
 // add their partial results in a fixed order.
 
+#include <nascent/detail/fork_join.hpp>
 #include <nascent/tensor/autograd/simd.hpp>
 
+#include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
@@ -31,15 +33,19 @@ void parallel_chunks(std::size_t n, std::size_t grain, const Body& body) {
         return;
     }
     std::vector<std::exception_ptr> errors(chunks);
-    tbb::this_task_arena::isolate([&] {
-        tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
+    const auto run = [&](const tbb::blocked_range<std::size_t>& range) {
+        for (std::size_t c = range.begin(); c != range.end(); ++c) {
             try {
                 body(c * grain, std::min(n, (c + 1) * grain));
             } catch (...) {
                 errors[c] = std::current_exception();
             }
-        });
-    });
+        }
+    };
+    ::nascent::detail::fork_join_edges edges;
+    tbb::this_task_arena::isolate(
+        [&] { tbb::parallel_for(tbb::blocked_range<std::size_t>(0, chunks), edges.task(run)); });
+    edges.joined();
     for (const auto& e : errors) {
         if (e)
             std::rethrow_exception(e);
