@@ -192,6 +192,14 @@ inline std::vector<std::string> plain_strategies() {
         return i.kind == exec::strategy_kind::single_objective && !i.model_based;
     });
 }
+/// The plain strategies a context of type C can build (the RL controllers need a categorical
+/// space, for instance).
+template <class C>
+std::vector<std::string> plain_strategies_for() {
+    return exec::strategy_names_for<C>([](const exec::strategy_info& i) {
+        return i.kind == exec::strategy_kind::single_objective && !i.model_based;
+    });
+}
 inline std::vector<std::string> strategies_of_kind(exec::strategy_kind kind) {
     return exec::strategy_names([kind](const exec::strategy_info& i) { return i.kind == kind; });
 }
@@ -222,9 +230,10 @@ run_named(const exec::strategy_context<Space, Surrogates>& context, const Evalua
                 return run_checkpointed(context.space, strategy, evaluator, s, options, executor);
             return run_protocol(context.space, strategy, evaluator, options, executor);
         } else {
-            throw std::invalid_argument("strategy '" + s.strategy + "' is not available for " +
-                                        s.benchmark + " (valid: " + exec::join(plain_strategies()) +
-                                        ")");
+            throw std::invalid_argument(
+                "strategy '" + s.strategy + "' is not available for " + s.benchmark + " (valid: " +
+                exec::join(plain_strategies_for<exec::strategy_context<Space, Surrogates>>()) +
+                ")");
         }
     });
 }

@@ -34,9 +34,9 @@ int run_on(const Space& space, const bench::nb101_table& table, const settings& 
                                   .on_run_done = bar.callback(),
                                   .in_flight = s.in_flight};
         if (is_multi_fidelity(s.strategy)) { // the table has one fidelity
-            throw std::invalid_argument("strategy '" + s.strategy + "' is not available for " +
-                                        s.benchmark + " (valid: " + exec::join(plain_strategies()) +
-                                        ")");
+            throw std::invalid_argument(
+                "strategy '" + s.strategy + "' is not available for " + s.benchmark + " (valid: " +
+                exec::join(plain_strategies_for<exec::strategy_context<Space>>()) + ")");
         }
         results = is_model_based(s.strategy)
                       ? run_nb101_model_based(space, evaluator, s, options, executor)

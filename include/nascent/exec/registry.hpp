@@ -377,6 +377,30 @@ template <class Pred = bool (*)(const strategy_info&)>
     return out;
 }
 
+namespace detail {
+template <class C, class Entry>
+inline constexpr bool buildable_from =
+    !std::is_void_v<decltype(Entry::make(std::declval<const C&>()))>;
+
+template <class C, class Pred, class... Entries>
+void append_buildable(std::vector<std::string>& out, const Pred& keep, std::tuple<Entries...>*) {
+    ((buildable_from<C, Entries> && keep(Entries::info) ? void(out.emplace_back(Entries::info.name))
+                                                        : void()),
+     ...);
+}
+} // namespace detail
+
+/// Names of the strategies a context of type C can build and that satisfy `keep`: what a "valid:"
+/// message on that space offers (its types decide: nsga2 without objectives is still listed).
+template <class C, class Pred = bool (*)(const strategy_info&)>
+[[nodiscard]] std::vector<std::string> strategy_names_for(Pred keep = [](const strategy_info&) {
+    return true;
+}) {
+    std::vector<std::string> out;
+    detail::append_buildable<C>(out, keep, static_cast<detail::builtin_strategies*>(nullptr));
+    return out;
+}
+
 /// "a, b, c", or with `last` = " and ": "a, b and c".
 [[nodiscard]] inline std::string join(const std::vector<std::string>& names,
                                       std::string_view last = ", ") {
