@@ -14,39 +14,9 @@
 
 namespace nascent::tensor {
 
-namespace detail {
-// An elementwise op whose slope is a function of its output y = f(x): the backward reads the
-// output, so it need not recompute f.
-template <class Forward, class Slope>
-[[nodiscard]] variable pointwise_by_output(const variable& x, Forward forward, Slope slope,
-                                           std::string_view op) {
-    const ndarray& in = x.value();
-    auto out = ndarray::uninitialized(in.shape());
-    const float* ip = in.data();
-    float* yp = out.data();
-    parallel_elementwise(out.size(), [ip, yp, forward](std::size_t lo, std::size_t hi) {
-        for (std::size_t i = lo; i < hi; ++i)
-            yp[i] = forward(ip[i]);
-    });
-    return make_result(
-        std::move(out), {x},
-        [slope](backward_context& ctx) {
-            const float* y = ctx.output().data();
-            ndarray d = take_grad(ctx); // scaled in place
-            float* dp = d.data();
-            parallel_elementwise(d.size(), [y, dp, slope](std::size_t lo, std::size_t hi) {
-                for (std::size_t i = lo; i < hi; ++i)
-                    dp[i] *= slope(y[i]);
-            });
-            ctx.accumulate(0, std::move(d));
-        },
-        op);
-}
-} // namespace detail
-
 /// 1 / (1 + exp(-x)), computed without overflow for large |x|.
 [[nodiscard]] inline variable sigmoid(const variable& x) {
-    return detail::pointwise_by_output(
+    return detail::pointwise<detail::slope_of::output>(
         x,
         [](float v) {
             if (v >= 0.0F)
@@ -59,13 +29,13 @@ template <class Forward, class Slope>
 
 /// Hyperbolic tangent.
 [[nodiscard]] inline variable tanh(const variable& x) {
-    return detail::pointwise_by_output(
+    return detail::pointwise<detail::slope_of::output>(
         x, [](float v) { return std::tanh(v); }, [](float y) { return 1.0F - y * y; }, "tanh");
 }
 
 /// e^x.
 [[nodiscard]] inline variable exp(const variable& x) {
-    return detail::pointwise_by_output(
+    return detail::pointwise<detail::slope_of::output>(
         x, [](float v) { return std::exp(v); }, [](float y) { return y; }, "exp");
 }
 

@@ -265,9 +265,15 @@ template <class Term>
 }
 
 namespace detail {
-// An elementwise op y = f(x) whose gradient is a function of x: forward(x) and slope(x) per
-// element, both on TBB chunks. The backward reads the input, which the graph keeps anyway.
-template <class Forward, class Slope>
+/// What an elementwise op's slope is a function of.
+enum class slope_of : bool {
+    input, ///< f'(x), for ops whose slope is cheapest from x
+    output ///< f'(x) as a function of y = f(x) (sigmoid, tanh, exp): no recomputation of f
+};
+
+// An elementwise op y = f(x): forward(x) and slope(x or y) per element, both on TBB chunks. The
+// backward reads the input (which the graph keeps anyway) or the output.
+template <slope_of From = slope_of::input, class Forward, class Slope>
 [[nodiscard]] variable pointwise(const variable& x, Forward forward, Slope slope,
                                  std::string_view op) {
     const ndarray& in = x.value();
@@ -281,12 +287,12 @@ template <class Forward, class Slope>
     return make_result(
         std::move(out), {x},
         [slope](backward_context& ctx) {
-            const float* xp = ctx.input(0).data();
+            const float* at = (From == slope_of::input ? ctx.input(0) : ctx.output()).data();
             ndarray d = take_grad(ctx); // scaled in place
             float* dp = d.data();
-            parallel_elementwise(d.size(), [xp, dp, slope](std::size_t lo, std::size_t hi) {
+            parallel_elementwise(d.size(), [at, dp, slope](std::size_t lo, std::size_t hi) {
                 for (std::size_t i = lo; i < hi; ++i)
-                    dp[i] *= slope(xp[i]);
+                    dp[i] *= slope(at[i]);
             });
             ctx.accumulate(0, std::move(d));
         },
