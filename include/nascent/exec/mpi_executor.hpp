@@ -189,6 +189,13 @@ public:
                 release();
         } catch (...) { // a destructor must not throw; MPI_Finalize follows regardless
         }
+        {
+            const std::lock_guard lock(m_mutex);
+            m_quit = true;
+            m_wake.notify_all();
+        }
+        for (auto& t : m_pool)
+            t.join();
         MPI_Comm_free(&m_comm);
         if (m_finalise)
             MPI_Finalize();
@@ -215,31 +222,25 @@ public:
             return;
         }
         std::vector<std::exception_ptr> errors(n);
-        std::atomic<std::size_t> next{0};
-        const std::size_t threads = std::min(n, workers());
+        const std::function<void(std::size_t)> one = [&](std::size_t i) {
+            try {
+                task(i);
+            } catch (...) {
+                errors[i] = std::current_exception();
+            }
+        };
         {
             const std::lock_guard lock(m_mutex);
-            m_running = threads;
-        }
-        std::vector<std::thread> pool;
-        pool.reserve(threads);
-        for (std::size_t t = 0; t < threads; ++t) {
-            pool.emplace_back([&] {
-                for (std::size_t i = next++; i < n; i = next++) {
-                    try {
-                        task(i);
-                    } catch (...) {
-                        errors[i] = std::current_exception();
-                    }
-                }
-                const std::lock_guard lock(m_mutex);
-                --m_running;
-                m_wake.notify_all();
-            });
+            start_pool();
+            m_task = &one;
+            m_tasks = n;
+            m_next_task = 0;
+            m_running = m_pool.size(); // each takes part in every batch, once
+            ++m_generation;
+            m_wake.notify_all();
         }
         pump_until([&] { return m_running == 0; });
-        for (auto& t : pool)
-            t.join();
+        m_task = nullptr;
         for (const auto& e : errors) {
             if (e)
                 std::rethrow_exception(e);
@@ -350,6 +351,34 @@ private:
         std::uint64_t id = 0;
         std::chrono::steady_clock::time_point deadline{};
     };
+
+    /// The task threads, started on the first parallel for_each (under m_mutex) and kept: a
+    /// batch then costs two wake-ups, not thread creations.
+    void start_pool() const {
+        if (!m_pool.empty())
+            return;
+        for (std::size_t t = 0; t < workers(); ++t) {
+            m_pool.emplace_back([this] {
+                std::uint64_t seen = 0;
+                std::unique_lock lock(m_mutex);
+                for (;;) {
+                    m_wake.wait(lock, [&] { return m_quit || m_generation != seen; });
+                    if (m_quit)
+                        return;
+                    seen = m_generation;
+                    while (m_next_task < m_tasks) {
+                        const std::size_t i = m_next_task++;
+                        const auto* task = m_task;
+                        lock.unlock();
+                        (*task)(i);
+                        lock.lock();
+                    }
+                    if (--m_running == 0)
+                        m_wake.notify_all();
+                }
+            });
+        }
+    }
 
     template <class S, class E>
     static evaluation evaluate_here(const S& space, E& evaluator, std::string_view text,
@@ -479,7 +508,13 @@ private:
     mutable std::vector<slot> m_slots; // by rank; slot 0 unused
     mutable std::set<std::string, std::less<>> m_names;
     mutable std::atomic<std::uint64_t> m_next_id{0};
-    mutable std::size_t m_running = 0;
+    mutable std::size_t m_running = 0; // task threads still on the current batch
+    mutable std::vector<std::thread> m_pool;
+    mutable const std::function<void(std::size_t)>* m_task = nullptr;
+    mutable std::size_t m_tasks = 0;
+    mutable std::size_t m_next_task = 0;
+    mutable std::uint64_t m_generation = 0;
+    mutable bool m_quit = false;
     mutable bool m_released = false;
 };
 
