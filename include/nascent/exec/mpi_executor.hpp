@@ -151,6 +151,8 @@ private:
 
 class mpi_executor {
 public:
+    /// Collective: every rank constructs one, first thing (it duplicates MPI_COMM_WORLD). The
+    /// thread that constructs it is the one that talks MPI.
     mpi_executor() {
         int initialised = 0;
         MPI_Initialized(&initialised);
