@@ -34,4 +34,9 @@ for kill_at in 7 12; do # the first and the second evaluation of a batch of k = 
         status=1
     fi
 done
+# Without workers, the remote evaluator refuses to be built (one line, not a run of failures).
+if ! "$mpiexec" -n 1 --allow-run-as-root "$program" "$data"; then
+    echo "FAIL: -np 1" >&2
+    status=1
+fi
 exit $status

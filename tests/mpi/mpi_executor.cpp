@@ -5,6 +5,7 @@
 //   mpi_executor_tests DATA_DIR                                   the cases below
 //   mpi_executor_tests DATA_DIR --checkpoint FILE --kill-at N      a worker dies at evaluation N
 //   mpi_executor_tests DATA_DIR --checkpoint FILE --kill-at N --resume   resumes; checks the cost
+//   (under -np 1: checks that the remote evaluator refuses to be built without workers)
 
 #include <nascent/bench/nb201_table.hpp>
 #include <nascent/eval/nb201_network.hpp>
@@ -257,6 +258,16 @@ int main(int argc, char** argv) {
         const auto ev = table.evaluator({.dataset = "cifar10"});
         if (mpi.root())
             std::printf("mpi_executor: %d ranks (%zu workers)\n", mpi.size(), mpi.workers());
+        if (mpi.size() == 1) { // mpi_resume.sh checks this too: no worker is an error, said so
+            try {
+                const nascent::exec::mpi_remote_evaluator remote{mpi, space, ev};
+                check(false, "-np 1: the remote evaluator should refuse to be built");
+            } catch (const std::runtime_error& e) {
+                check(std::strstr(e.what(), "no worker ranks") != nullptr,
+                      std::string("-np 1: ") + e.what());
+            }
+            return failures == 0 ? 0 : 1;
+        }
         if (mpi.size() < 3)
             throw std::invalid_argument("run under mpirun -np 3 (or more)");
         if (!file.empty())

@@ -444,12 +444,10 @@ private:
                     progress = true;
                 }
             }
-            // No workers (-np 1): rank 0 cannot evaluate remotely; say so rather than hang.
+            // No workers (-np 1; the remote evaluator refuses that): fail rather than hang.
             if (m_slots.size() <= 1) {
                 while (!m_queue.empty()) {
-                    finish(
-                        *m_queue.front(),
-                        evaluation::failure("mpi_executor: no worker ranks (run with -np >= 2)"));
+                    finish(*m_queue.front(), evaluation::failure("mpi_executor: no worker ranks"));
                     m_queue.pop_front();
                 }
             }
@@ -531,6 +529,10 @@ public:
     mpi_remote_evaluator(const mpi_executor& executor, const S& space, const E& local,
                          mpi_remote_options options = {})
         : m_executor(&executor), m_space(&space), m_local(&local), m_options(options) {
+        if (executor.workers() == 0) {
+            throw std::runtime_error(
+                "mpi_remote_evaluator: no worker ranks to evaluate on (run under mpirun -np >= 2)");
+        }
         if (!(m_options.timeout >= 0)) {
             throw std::invalid_argument("mpi_remote_options: timeout must be >= 0 seconds, got " +
                                         std::to_string(m_options.timeout));
