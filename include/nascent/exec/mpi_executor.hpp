@@ -313,7 +313,8 @@ public:
     // ---- what the remote evaluator uses ---------------------------------------------------------
 
     /// Sends (arch text, fidelity) to a worker and waits for its answer: on the calling thread's
-    /// own MPI loop when it is the thread that talks MPI, else through it.
+    /// own MPI loop when it is the thread that talks MPI, else through it (so other threads may
+    /// call it only from within for_each, while that thread pumps).
     /// `timeout` in seconds from reaching a worker (0: none).
     evaluation evaluate_remote(std::string_view text, bool has_fidelity, double fidelity,
                                double timeout) const {
