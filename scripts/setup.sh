@@ -8,6 +8,7 @@ set -euo pipefail
 packages=(g++ cmake ninja-build libeigen3-dev xtensor-dev libtbb-dev librange-v3-dev
           doctest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev zlib1g-dev dataset-fashion-mnist
           clang-format-14
+          libopenmpi-dev openmpi-bin # the MPI executor's test (optional for the library)
           pybind11-dev python3-dev python3-numpy python3-pytest) # the Python module and its tests
 if [[ " $* " == *" --sanitizers "* ]]; then
   packages+=(clang-14 libclang-rt-14-dev) # scripts/sanitize.sh and scripts/fuzz.sh
