@@ -62,10 +62,11 @@ public:
             m_best = e.result.reward;
         if (m_tty && m_drawn)
             std::fprintf(stderr, "\r\033[K");
+        char acc[32];
+        std::snprintf(acc, sizeof acc, "%.2f", e.result.reward);
         std::printf("eval %zu/%zu%s  valid_acc %s  best %.2f\n", m_done, m_budget,
                     e.replayed ? " (from the checkpoint)" : "",
-                    e.result.ok() ? std::to_string(e.result.reward).substr(0, 6).c_str()
-                                  : ("failed: " + std::string(e.result.reason)).c_str(),
+                    e.result.ok() ? acc : ("failed: " + std::string(e.result.reason)).c_str(),
                     m_best);
         std::fflush(stdout);
         draw();

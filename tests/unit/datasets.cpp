@@ -74,6 +74,19 @@ std::string idx_images(std::uint32_t count, std::uint32_t rows, std::uint32_t co
         s += static_cast<char>((i * 13) % 256);
     return s;
 }
+/// Images that all differ (n^2 + 7n is distinct mod 256 for n < 128).
+std::string distinct_idx_images(std::uint32_t count, std::uint32_t rows, std::uint32_t cols) {
+    std::string s;
+    put_be32(s, 0x803);
+    put_be32(s, count);
+    put_be32(s, rows);
+    put_be32(s, cols);
+    for (std::uint32_t n = 0; n < count; ++n) {
+        for (std::uint32_t k = 0; k < rows * cols; ++k)
+            s += static_cast<char>((n * n + 7 * n + 13 * k) % 256);
+    }
+    return s;
+}
 std::string idx_labels(const std::vector<int>& labels, std::uint32_t magic = 0x801) {
     std::string s;
     put_be32(s, magic);
@@ -124,6 +137,15 @@ std::string raw(const std::vector<T>& v) {
     return s;
 }
 
+/// Element `index` of a row-major array.
+double at(const t::ndarray& a, std::initializer_list<std::size_t> index) {
+    std::size_t offset = 0;
+    std::size_t k = 0;
+    for (const auto i : index)
+        offset = offset * a.shape().at(k++) + i;
+    return a.data()[offset];
+}
+
 } // namespace
 
 TEST_CASE("datasets: an IDX directory loads with its test set, classes inferred") {
@@ -141,7 +163,7 @@ TEST_CASE("datasets: an IDX directory loads with its test set, classes inferred"
     CHECK(data.train.stored_shape().cols == 4);
     // Unnormalised bytes / 255, pixel (0, 1, 2) of image 1 = byte (20 + 6) * 13 % 256.
     const auto x = data.train.images(1, 1);
-    CHECK(x.at({0, 0, 1, 2}) == doctest::Approx(((20 + 6) * 13 % 256) / 255.0));
+    CHECK(at(x, {0, 0, 1, 2}) == doctest::Approx(((20 + 6) * 13 % 256) / 255.0));
     CHECK(data.train.labels(2, 1)[0] == 2);
     // Without test files: no test set.
     const scratch e("idx_no_test");
@@ -219,7 +241,7 @@ TEST_CASE("datasets: CIFAR-10 and CIFAR-100 binary files load; bad ones are name
     CHECK(c10.train.channels() == 3);
     // Record 1 of batch 1: channel 1 (green), row 2, column 3 = byte (31 + 1024 + 2 * 32 + 3).
     const auto x = c10.train.images(1, 1);
-    CHECK(x.at({0, 1, 2, 3}) == doctest::Approx(((31 + 1024 + 67) % 256) / 255.0));
+    CHECK(at(x, {0, 1, 2, 3}) == doctest::Approx(((31 + 1024 + 67) % 256) / 255.0));
 
     const scratch hundred("cifar100");
     write(hundred / "train.bin", cifar_records(4, 2, 20));
@@ -271,7 +293,7 @@ TEST_CASE("datasets: .npy headers, dtypes and layouts") {
     CHECK(set.classes == 5);
     CHECK(set.train.holds_floats());
     CHECK(set.train.stored_shape().channels == 3);
-    CHECK(set.train.images(1, 1).at({0, 2, 1, 0}) == doctest::Approx((12 + 8 + 2) * 0.5));
+    CHECK(at(set.train.images(1, 1), {0, 2, 1, 0}) == doctest::Approx((12 + 8 + 2) * 0.5));
 
     // NHWC uint8 (channel last: (N, H, W, C) with C <= 4 < H), int32 labels of shape (N, 1)
     std::vector<std::uint8_t> bytes(2 * 6 * 5 * 3);
@@ -287,7 +309,7 @@ TEST_CASE("datasets: .npy headers, dtypes and layouts") {
     CHECK(hwc.train.stored_shape().rows == 6);
     CHECK(hwc.train.stored_shape().cols == 5);
     // image 1, channel 2, row 4, column 3 was at ((1 * 6 + 4) * 5 + 3) * 3 + 2 in the file
-    CHECK(hwc.train.images(1, 1).at({0, 2, 4, 3}) ==
+    CHECK(at(hwc.train.images(1, 1), {0, 2, 4, 3}) ==
           doctest::Approx((((1 * 6 + 4) * 5 + 3) * 3 + 2) % 256 / 255.0));
     REQUIRE(hwc.test);
     CHECK(hwc.test->labels() == std::vector<std::int32_t>{1});
@@ -382,7 +404,7 @@ TEST_CASE("datasets: --dataset specs parse, and bad ones say what is accepted") 
 TEST_CASE("datasets: the validation split is seeded, disjoint and normalised by the training "
           "split") {
     const scratch d("split");
-    write(d / "train-images-idx3-ubyte", idx_images(50, 4, 4));
+    write(d / "train-images-idx3-ubyte", distinct_idx_images(50, 4, 4));
     write(d / "train-labels-idx1-ubyte", idx_labels(cycle(50, 5)));
     const auto spec = t::dataset_spec::parse("idx:" + d.path().string());
     const auto split = [&](double f, std::size_t subset, std::uint64_t seed) {
@@ -395,8 +417,7 @@ TEST_CASE("datasets: the validation split is seeded, disjoint and normalised by 
     CHECK(a.test.empty());
     CHECK(a.classes == 5);
     CHECK(a.train.height() == 32); // padded
-    // Every image once: each is identified by its first pixel, (i * 16 * 13) % 256 ... use the
-    // whole image's sum instead, which differs between the 50 images.
+    // Every image once (the 50 differ): identified by a position-weighted sum.
     std::multiset<double> seen;
     for (const auto* s : {&a.train, &a.validation}) {
         for (std::size_t i = 0; i < s->size(); ++i) {
@@ -418,7 +439,7 @@ TEST_CASE("datasets: the validation split is seeded, disjoint and normalised by 
     const auto b = split(0.2, 0, 3);
     const auto c = split(0.2, 0, 4);
     CHECK(a.validation.labels() == b.validation.labels());
-    CHECK(a.train.images(0, 40).at({7, 0, 16, 16}) == b.train.images(0, 40).at({7, 0, 16, 16}));
+    CHECK(at(a.train.images(0, 40), {7, 0, 16, 16}) == at(b.train.images(0, 40), {7, 0, 16, 16}));
     const auto differs = [&] {
         const auto x = a.train.images(0, 40);
         const auto y = c.train.images(0, 40);
@@ -479,7 +500,7 @@ TEST_CASE("user search: a tiny search exports a network that reloads to the same
     for (std::size_t i = 0; i < 60; ++i) {
         y[i] = static_cast<std::int64_t>(i % 3);
         for (std::size_t k = 0; k < 64; ++k) // class c: a brighter band of rows
-            x[i * 64 + k] = static_cast<float>(nascent::uniform01(gen)) +
+            x[i * 64 + k] = static_cast<float>(nascent::uniform_real(gen)) +
                             ((k / 8) % 3 == static_cast<std::size_t>(y[i]) ? 1.0F : 0.0F);
     }
     write(d / "x.npy", npy("<f4", "(60, 8, 8)", raw(x)));
@@ -488,20 +509,18 @@ TEST_CASE("user search: a tiny search exports a network that reloads to the same
           npy("<f4", "(20, 8, 8)", raw(std::vector<float>(x.begin(), x.begin() + 20 * 64))));
     write(d / "yt.npy",
           npy("<i8", "(20,)", raw(std::vector<std::int64_t>(y.begin(), y.begin() + 20))));
-    nascent::eval::user_search_settings s{
-        .space = "nb201",
-        .strategy = "random",
-        .dataset = "npy:" + (d / "x.npy").string() + "," + (d / "y.npy").string() + "," +
-                   (d / "xt.npy").string() + "," + (d / "yt.npy").string(),
-        .epochs = 1,
-        .budget = 3,
-        .valid_fraction = 0.2,
-        .seed = 2,
-        .in_flight = 2,
-        .threads = 1,
-        .channels = 2,
-        .batch = 16,
-        .out = d / "export"};
+    nascent::eval::user_search_settings s;
+    s.strategy = "random";
+    s.dataset = "npy:" + (d / "x.npy").string() + "," + (d / "y.npy").string() + "," +
+                (d / "xt.npy").string() + "," + (d / "yt.npy").string();
+    s.budget = 3;
+    s.valid_fraction = 0.2;
+    s.seed = 2;
+    s.in_flight = 2;
+    s.threads = 1;
+    s.channels = 2;
+    s.batch = 16;
+    s.out = d / "export";
     const auto summary = nascent::eval::run_user_search(s);
     CHECK(summary.at("evaluated") == 3);
     CHECK(summary.at("data").at("train") == 48);

@@ -60,9 +60,9 @@ namespace nascent::eval {
 /// Everything a search is run with. The defaults: REA on NB201 cells (C = 8, one cell per stage),
 /// Fashion-MNIST, 1 epoch, 30 evaluations, 10 % of the training images for validation.
 struct user_search_settings {
-    std::string space = "nb201";     ///< nb201, nb101 or mbconv
-    std::string strategy = "rea";    ///< a single-objective registry strategy
-    std::optional<std::string> arch; ///< train this architecture only (no strategy): a retrain
+    std::string space = "nb201";       ///< nb201, nb101 or mbconv
+    std::string strategy = "rea";      ///< a single-objective registry strategy
+    std::optional<std::string> arch{}; ///< train this architecture only (no strategy): a retrain
     std::string dataset = "fashion-mnist"; ///< tensor::dataset_spec's syntax
     double epochs = 1;
     std::size_t budget = 30;
@@ -81,9 +81,9 @@ struct user_search_settings {
     std::size_t classes = 0;           ///< idx / npy: 0 infers them
     std::string cifar_labels = "fine"; ///< CIFAR-100: fine or coarse
     std::filesystem::path fashion_mnist_dir{tensor::fashion_mnist_default_dir};
-    std::optional<std::filesystem::path> checkpoint; ///< write checkpoints here
-    std::optional<std::filesystem::path> resume;     ///< resume from (and go on writing) this one
-    std::filesystem::path out{"nascent-search-out"}; ///< the export directory
+    std::optional<std::filesystem::path> checkpoint{}; ///< write checkpoints here
+    std::optional<std::filesystem::path> resume{};     ///< resume from (and go on writing) this one
+    std::filesystem::path out{"nascent-search-out"};   ///< the export directory
 };
 
 /// The strategies `search` runs: the registry's single-objective ones that need no surrogates.
@@ -282,6 +282,7 @@ namespace detail {
 /// Keeps every answer of the loop with its wall-clock time (the anytime curve).
 template <class Space>
 struct search_recorder {
+    explicit search_recorder(const Space* s) : space(s) {}
     const Space* space;
     std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
     nlohmann::json evaluations = nlohmann::json::array();
