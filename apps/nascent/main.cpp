@@ -6,6 +6,7 @@
 #include "oneshot_command.hpp"
 #include "predictors_command.hpp"
 #include "proxies_command.hpp"
+#include "search_command.hpp"
 #include "stats_command.hpp"
 
 #include <CLI/CLI.hpp>
@@ -320,6 +321,9 @@ int main(int argc, char** argv) {
     nascent::cli::oneshot_settings os;
     auto* oneshot = nascent::cli::add_oneshot_command(app, os);
 
+    nascent::cli::search_command_settings sc;
+    const auto [search, evaluate_export] = nascent::cli::add_search_commands(app, sc);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -397,6 +401,10 @@ int main(int argc, char** argv) {
             return nascent::cli::run_predictors(pr);
         if (*oneshot)
             return nascent::cli::run_oneshot_command(os);
+        if (*search)
+            return nascent::cli::run_search_command(sc);
+        if (*evaluate_export)
+            return nascent::cli::run_evaluate_export(sc);
         if (*stats)
             return nascent::cli::run_stats(st);
     } catch (const std::exception& e) {

@@ -165,7 +165,7 @@ private:
     std::size_t m_input_channels;
 };
 
-training_evaluator(builtin_training_options, std::shared_ptr<const tensor::fashion_mnist>)
+training_evaluator(builtin_training_options, std::shared_ptr<const tensor::image_splits>)
     ->training_evaluator<builtin_space, builtin_factory>;
 
 static_assert(SearchSpace<builtin_space>);

@@ -1,12 +1,14 @@
 #pragma once
 // An Evaluator that really trains, for any space with a NetworkFactory
-// (eval/network_factory.hpp): it builds the factory's network of a genotype, trains it on
-// Fashion-MNIST (28x28 zero-padded to 32x32; one grey channel, or three identical ones) with SGD
+// (eval/network_factory.hpp): it builds the factory's network of a genotype, trains it on an
+// image data set (tensor::image_splits: Fashion-MNIST by default, 28x28 zero-padded to 32x32, one
+// grey channel or three identical ones; or the user's own, tensor/datasets/) with SGD
 // (Nesterov momentum, weight decay, a cosine schedule over the evaluation's epochs), and reports
 //
 //     train_acc, valid_acc, test_acc   accuracy (%): over the last training epoch, as the
 //                                      network was while training on it; on the validation and
-//                                      test splits afterwards (eval mode, running statistics)
+//                                      test splits afterwards (eval mode, running statistics);
+//                                      no test_acc when the data set has no test split
 //     train_loss, valid_loss           mean cross-entropy, same sets
 //     train_seconds                    wall time of the training steps (not of the evaluation
 //                                      of the splits, nor of building the network)
@@ -15,7 +17,8 @@
 // with reward = valid_acc. Epochs are its fidelity: evaluate(g, epochs) trains for that many
 // epochs (any of fidelities(), e.g. {1, 2, 4}; another value is a failed evaluation), so
 // successive halving and Hyperband (strategy/hyperband.hpp, exec/multi_fidelity.hpp) run on it;
-// evaluate(g) trains for the highest fidelity. Each evaluation trains from scratch.
+// evaluate(g) trains for the highest fidelity. Each evaluation trains from scratch;
+// trained(g, epochs) is the same evaluation with the trained network handed back (to export it).
 //
 //     const nb201::space space;
 //     training_evaluator train{space, nb201_factory{{.channels = 8, .cells_per_stage = 1}},
@@ -46,6 +49,7 @@
 #include <nascent/eval/network_factory.hpp>
 #include <nascent/tensor/autograd.hpp>
 #include <nascent/tensor/fashion_mnist.hpp>
+#include <nascent/tensor/image_set.hpp>
 #include <nascent/tensor/nn.hpp>
 #include <nascent/tensor/optim.hpp>
 
@@ -104,6 +108,42 @@ load_fashion_mnist(const std::filesystem::path& dir, std::size_t input_channels 
     }
 }
 
+/// Accuracy (%) and mean cross-entropy of `net` in eval mode on the first `n` images of `set`
+/// (all when 0), in batches of `batch`: what the training evaluator reports for its splits, so a
+/// network reloaded from exported weights gives the same figures to the last digit.
+struct split_score {
+    double accuracy = 0; // %
+    double loss = 0;
+};
+[[nodiscard]] inline split_score score_split(tensor::nn::module& net, const tensor::image_set& set,
+                                             std::size_t n = 0, std::size_t batch = 500) {
+    const tensor::no_grad_guard no_grad;
+    const bool was_training = net.is_training();
+    net.eval();
+    n = n > 0 ? std::min(n, set.size()) : set.size();
+    if (n == 0)
+        throw std::invalid_argument("score_split: no images to score");
+    double loss = 0;
+    std::size_t correct = 0;
+    for (std::size_t first = 0; first < n; first += batch) {
+        const std::size_t count = std::min(batch, n - first);
+        const auto labels = set.labels(first, count);
+        const auto logits = net(tensor::variable(set.images(first, count)));
+        loss += static_cast<double>(tensor::softmax_cross_entropy(logits, labels).item()) *
+                static_cast<double>(count);
+        correct += tensor::nn::count_correct(logits.value(), labels);
+    }
+    net.train(was_training);
+    return {100.0 * static_cast<double>(correct) / static_cast<double>(n),
+            loss / static_cast<double>(n)};
+}
+
+/// An evaluation and the network it trained.
+struct trained_network {
+    evaluation result;
+    std::shared_ptr<tensor::nn::module> network; ///< null when the evaluation failed early
+};
+
 namespace detail {
 struct no_joint_options {};
 template <class F>
@@ -130,7 +170,7 @@ public:
     /// Uses an already loaded data set (shared, read-only) with as many channels as the
     /// factory's networks take (load_fashion_mnist does that).
     training_evaluator(Space space, Factory factory,
-                       std::shared_ptr<const tensor::fashion_mnist> data,
+                       std::shared_ptr<const tensor::image_splits> data,
                        training_options options = {})
         : m_space(std::move(space)), m_factory(std::move(factory)), m_options(std::move(options)),
           m_data(std::move(data)) {
@@ -147,7 +187,7 @@ public:
     /// built-in spaces' builtin_training_options, eval/training.hpp).
     training_evaluator(
         const typename detail::joint_options<Factory>::type& options,
-        std::shared_ptr<const tensor::fashion_mnist>
+        std::shared_ptr<const tensor::image_splits>
             data) requires(!std::same_as<typename detail::joint_options<Factory>::type,
                                          detail::no_joint_options>)
         : training_evaluator(Space{}, Factory(options), std::move(data), options.training()) {}
@@ -157,17 +197,21 @@ public:
     }
     /// Trains for `epochs`, which must be one of fidelities().
     [[nodiscard]] evaluation evaluate(const genotype& g, double epochs) const {
+        return trained(g, epochs).result;
+    }
+    /// evaluate(g, epochs), with the network as training left it (same seeds, same figures).
+    [[nodiscard]] trained_network trained(const genotype& g, double epochs) const {
         if (!m_space.is_valid(g)) {
-            return evaluation::failure(invalid_reason_of(m_factory, g));
+            return {evaluation::failure(invalid_reason_of(m_factory, g)), nullptr};
         }
         if (std::find(m_options.fidelities.begin(), m_options.fidelities.end(), epochs) ==
             m_options.fidelities.end()) {
-            return evaluation::failure("unknown fidelity");
+            return {evaluation::failure("unknown fidelity"), nullptr};
         }
         if (m_options.threads == 0)
             return train(g, epochs);
         tbb::task_arena arena(static_cast<int>(m_options.threads));
-        evaluation out;
+        trained_network out;
         arena.execute([&] { out = train(g, epochs); });
         return out;
     }
@@ -179,7 +223,7 @@ public:
     [[nodiscard]] const training_options& options() const noexcept { return m_options; }
     [[nodiscard]] const Space& space() const noexcept { return m_space; }
     [[nodiscard]] const Factory& factory() const noexcept { return m_factory; }
-    [[nodiscard]] const tensor::fashion_mnist& data() const noexcept { return *m_data; }
+    [[nodiscard]] const tensor::image_splits& data() const noexcept { return *m_data; }
 
     /// The network an evaluation of `g` starts from (same initial weights).
     [[nodiscard]] std::shared_ptr<tensor::nn::module> initial_network(const genotype& g) const {
@@ -190,11 +234,6 @@ public:
 private:
     using clock = std::chrono::steady_clock;
     static constexpr std::size_t eval_batch = 500; // no graph is kept: larger batches are cheap
-
-    struct split_result {
-        double accuracy = 0; // %
-        double loss = 0;
-    };
 
     static std::size_t input_channels(const Factory& factory) {
         const tensor::shape_t shape = factory.input_shape();
@@ -235,7 +274,11 @@ private:
             bad("train_subset " + std::to_string(o.train_subset) + " exceeds the " +
                 std::to_string(m_data->train.size()) + " training images");
         }
-        const std::size_t n_eval = std::min(m_data->validation.size(), m_data->test.size());
+        if (m_data->validation.empty())
+            bad("the data set has no validation images");
+        const std::size_t n_eval = m_data->test.empty()
+                                       ? m_data->validation.size()
+                                       : std::min(m_data->validation.size(), m_data->test.size());
         if (o.eval_subset > n_eval) {
             bad("eval_subset " + std::to_string(o.eval_subset) + " exceeds the " +
                 std::to_string(n_eval) + " validation / test images");
@@ -267,7 +310,7 @@ private:
         ~release_blocks_on_exit() { tensor::release_cached_blocks(); }
     };
 
-    [[nodiscard]] evaluation train(const genotype& c, double epochs) const {
+    [[nodiscard]] trained_network train(const genotype& c, double epochs) const {
         namespace t = tensor;
         const auto& o = m_options;
         // Training, evaluation and whatever ran before on this thread allocate arrays of
@@ -319,7 +362,7 @@ private:
             const double value = loss.item();
             if (!std::isfinite(value)) {
                 m.append("params", static_cast<double>(net->parameter_count()));
-                return evaluation::failure("non-finite loss", m);
+                return {evaluation::failure("non-finite loss", m), net};
             }
             loss.backward();
             opt.step();
@@ -330,54 +373,36 @@ private:
         const double train_seconds = std::chrono::duration<double>(clock::now() - start).count();
 
         t::release_cached_blocks(); // the training steps' blocks (the last graph is gone)
-        const auto valid = evaluate_split(*net, m_data->validation);
-        const auto test = evaluate_split(*net, m_data->test);
+        const auto valid = score_split(*net, m_data->validation, o.eval_subset, eval_batch);
+        const bool has_test = !m_data->test.empty();
+        const auto test =
+            has_test ? score_split(*net, m_data->test, o.eval_subset, eval_batch) : split_score{};
         const double train_acc =
             100.0 * static_cast<double>(epoch_correct) / static_cast<double>(epoch_seen);
         const double train_loss = epoch_loss / static_cast<double>(epoch_seen);
         m.append("train_acc", train_acc);
         m.append("valid_acc", valid.accuracy);
-        m.append("test_acc", test.accuracy);
+        if (has_test)
+            m.append("test_acc", test.accuracy);
         m.append("train_loss", train_loss);
         m.append("valid_loss", valid.loss);
         m.append("train_seconds", train_seconds);
         m.append("params", static_cast<double>(net->parameter_count()));
         // Weights can blow up without a non-finite training loss; eval-mode statistics show it.
         if (!std::isfinite(valid.loss) || !std::isfinite(test.loss)) {
-            return evaluation::failure("non-finite loss", m);
+            return {evaluation::failure("non-finite loss", m), net};
         }
-        return evaluation::success(valid.accuracy, m);
-    }
-
-    /// Accuracy and mean loss on the first eval_subset images of `set` (all when 0).
-    [[nodiscard]] split_result evaluate_split(tensor::nn::module& net,
-                                              const tensor::image_set& set) const {
-        const tensor::no_grad_guard no_grad;
-        net.eval();
-        const std::size_t n = m_options.eval_subset > 0 ? m_options.eval_subset : set.size();
-        double loss = 0;
-        std::size_t correct = 0;
-        for (std::size_t first = 0; first < n; first += eval_batch) {
-            const std::size_t count = std::min(eval_batch, n - first);
-            const auto labels = set.labels(first, count);
-            const auto logits = net(tensor::variable(set.images(first, count)));
-            loss += static_cast<double>(tensor::softmax_cross_entropy(logits, labels).item()) *
-                    static_cast<double>(count);
-            correct += tensor::nn::count_correct(logits.value(), labels);
-        }
-        net.train();
-        return {100.0 * static_cast<double>(correct) / static_cast<double>(n),
-                loss / static_cast<double>(n)};
+        return {evaluation::success(valid.accuracy, m), net};
     }
 
     Space m_space;
     Factory m_factory;
     training_options m_options;
-    std::shared_ptr<const tensor::fashion_mnist> m_data;
+    std::shared_ptr<const tensor::image_splits> m_data;
 };
 
 template <class Space, class Factory>
-training_evaluator(Space, Factory, std::shared_ptr<const tensor::fashion_mnist>,
+training_evaluator(Space, Factory, std::shared_ptr<const tensor::image_splits>,
                    training_options = {}) -> training_evaluator<Space, Factory>;
 template <class Space, class Factory>
 training_evaluator(Space, Factory, training_options) -> training_evaluator<Space, Factory>;

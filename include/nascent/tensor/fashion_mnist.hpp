@@ -14,6 +14,7 @@
 // needs no seed and matches across runs and machines.
 
 #include <nascent/core/rng.hpp>
+#include <nascent/tensor/image_set.hpp>
 #include <nascent/tensor/tensor.hpp>
 
 #include <zlib.h>
@@ -169,119 +170,6 @@ struct idx_images {
     return {bytes.begin() + 8, bytes.end()};
 }
 
-/// How image bytes become network inputs.
-struct image_format {
-    bool normalise = true; ///< (x / 255 - mean) / std; otherwise x / 255
-    float mean = 0.2860F;  ///< Fashion-MNIST training-set mean
-    float std = 0.3530F;   ///< and standard deviation
-    /// Zero-pad (black, i.e. background, before normalisation) to 32 x 32, centred: the input
-    /// size of the NAS-Bench-201 networks.
-    bool pad_to_32 = false;
-    bool three_channels = false; ///< replicate the grey channel to 3 (RGB networks)
-};
-
-/// Labelled images held as bytes; batches come out as [B, C, H, W] floats.
-class image_set {
-public:
-    image_set(std::vector<std::uint8_t> pixels, std::vector<std::int32_t> labels, std::size_t rows,
-              std::size_t cols, const image_format& format)
-        : m_pixels(std::move(pixels)), m_labels(std::move(labels)), m_rows(rows), m_cols(cols),
-          m_format(format) {
-        if (m_pixels.size() != m_labels.size() * rows * cols) {
-            throw std::invalid_argument("image_set: " + std::to_string(m_pixels.size()) +
-                                        " pixel bytes for " + std::to_string(m_labels.size()) +
-                                        " images of " + std::to_string(rows) + "x" +
-                                        std::to_string(cols));
-        }
-        if (format.pad_to_32 && (rows > 32 || cols > 32)) {
-            throw std::invalid_argument("image_set: cannot pad " + std::to_string(rows) + "x" +
-                                        std::to_string(cols) + " images to 32x32");
-        }
-        if (format.normalise && !(format.std > 0.0F)) {
-            throw std::invalid_argument("image_set: std " + std::to_string(format.std) +
-                                        " must be positive");
-        }
-        for (std::size_t v = 0; v < 256; ++v) {
-            const float x = static_cast<float>(v) / 255.0F;
-            m_lookup[v] = format.normalise ? (x - format.mean) / format.std : x;
-        }
-    }
-
-    [[nodiscard]] std::size_t size() const noexcept { return m_labels.size(); }
-    [[nodiscard]] std::size_t channels() const noexcept { return m_format.three_channels ? 3 : 1; }
-    [[nodiscard]] std::size_t height() const noexcept { return m_format.pad_to_32 ? 32 : m_rows; }
-    [[nodiscard]] std::size_t width() const noexcept { return m_format.pad_to_32 ? 32 : m_cols; }
-    [[nodiscard]] const image_format& format() const noexcept { return m_format; }
-    [[nodiscard]] const std::vector<std::int32_t>& labels() const noexcept { return m_labels; }
-
-    /// Images `indices` as [B, C, H, W].
-    [[nodiscard]] ndarray images(std::span<const std::size_t> indices) const {
-        const std::size_t c = channels();
-        const std::size_t h = height();
-        const std::size_t w = width();
-        const std::size_t top = (h - m_rows) / 2;
-        const std::size_t left = (w - m_cols) / 2;
-        ndarray out({indices.size(), c, h, w}, m_lookup[0]);
-        for (std::size_t b = 0; b < indices.size(); ++b) {
-            const std::size_t i = check(indices[b]);
-            const std::uint8_t* src = m_pixels.data() + i * m_rows * m_cols;
-            float* dst = out.data() + b * c * h * w;
-            for (std::size_t y = 0; y < m_rows; ++y) {
-                for (std::size_t x = 0; x < m_cols; ++x) {
-                    dst[(y + top) * w + x + left] = m_lookup[src[y * m_cols + x]];
-                }
-            }
-            for (std::size_t ch = 1; ch < c; ++ch)
-                std::copy_n(dst, h * w, dst + ch * h * w);
-        }
-        return out;
-    }
-
-    /// Images [first, first + count).
-    [[nodiscard]] ndarray images(std::size_t first, std::size_t count) const {
-        return images(range(first, count));
-    }
-
-    [[nodiscard]] std::vector<std::int32_t> labels(std::span<const std::size_t> indices) const {
-        std::vector<std::int32_t> out;
-        out.reserve(indices.size());
-        for (const auto i : indices)
-            out.push_back(m_labels[check(i)]);
-        return out;
-    }
-    [[nodiscard]] std::vector<std::int32_t> labels(std::size_t first, std::size_t count) const {
-        return labels(range(first, count));
-    }
-
-private:
-    [[nodiscard]] std::size_t check(std::size_t i) const {
-        if (i >= m_labels.size()) {
-            throw std::invalid_argument("image_set: index " + std::to_string(i) +
-                                        " out of range for " + std::to_string(m_labels.size()) +
-                                        " images");
-        }
-        return i;
-    }
-    [[nodiscard]] std::vector<std::size_t> range(std::size_t first, std::size_t count) const {
-        if (first > m_labels.size() || count > m_labels.size() - first) {
-            throw std::invalid_argument("image_set: range [" + std::to_string(first) + ", " +
-                                        std::to_string(first + count) + ") out of range for " +
-                                        std::to_string(m_labels.size()) + " images");
-        }
-        std::vector<std::size_t> idx(count);
-        for (std::size_t k = 0; k < count; ++k)
-            idx[k] = first + k;
-        return idx;
-    }
-
-    std::vector<std::uint8_t> m_pixels;
-    std::vector<std::int32_t> m_labels;
-    std::size_t m_rows;
-    std::size_t m_cols;
-    image_format m_format;
-    std::array<float, 256> m_lookup{};
-};
-
 struct fashion_mnist_options {
     std::filesystem::path dir{fashion_mnist_default_dir};
     std::size_t validation_size = 10000; ///< the last images of the training files
@@ -289,11 +177,7 @@ struct fashion_mnist_options {
 };
 
 /// The three splits of Fashion-MNIST (see the top of this header for the split).
-struct fashion_mnist {
-    image_set train;
-    image_set validation;
-    image_set test;
-
+struct fashion_mnist : image_splits {
     [[nodiscard]] static fashion_mnist load(const fashion_mnist_options& options = {}) {
         const auto& dir = options.dir;
         const auto train_images_path = detail::locate(dir, "train-images-idx3-ubyte.gz");
@@ -327,12 +211,14 @@ struct fashion_mnist {
         train_labels.resize(n_train);
         const auto r = train_images.rows;
         const auto c = train_images.cols;
-        return fashion_mnist{.train = image_set(std::move(train_images.pixels),
-                                                std::move(train_labels), r, c, options.format),
-                             .validation = image_set(std::move(valid_pixels),
-                                                     std::move(valid_labels), r, c, options.format),
-                             .test = image_set(std::move(test_images.pixels),
-                                               std::move(test_labels), r, c, options.format)};
+        return fashion_mnist{
+            {.train = image_set(std::move(train_images.pixels), std::move(train_labels), r, c,
+                                options.format),
+             .validation =
+                 image_set(std::move(valid_pixels), std::move(valid_labels), r, c, options.format),
+             .test = image_set(std::move(test_images.pixels), std::move(test_labels), r, c,
+                               options.format),
+             .classes = fashion_mnist_classes.size()}};
     }
 
 private:
