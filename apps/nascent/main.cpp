@@ -184,7 +184,7 @@ int main(int argc, char** argv) {
                         "dataset's table ranks random cells)");
     run->add_option("--json", s.json, "write all runs as JSON to this file");
     run->add_option("--checkpoint", s.checkpoint,
-                    "write a checkpoint to this file (plain strategies; atomic, every "
+                    "write a checkpoint to this file (every strategy and path; atomic, every "
                     "--checkpoint-every evaluations and on SIGINT/SIGTERM)");
     run->add_option("--resume", s.resume,
                     "resume from this checkpoint, exactly, and go on checkpointing to it");
@@ -350,6 +350,8 @@ int main(int argc, char** argv) {
         return 2;
     }
     try {
+        if (*run && s.checkpoint && s.resume)
+            throw std::invalid_argument("give --checkpoint FILE or --resume FILE, not both");
         if (*run && s.objectives) {
             if (s.benchmark != "nb201")
                 throw std::invalid_argument("--objectives applies to nb201");
@@ -368,14 +370,6 @@ int main(int argc, char** argv) {
                                         join(nascent::cli::model_based_strategies(), " and ") +
                                         " on nb201");
         }
-        if (*run && (s.checkpoint || s.resume) &&
-            (nascent::cli::is_model_based(s.strategy) ||
-             nascent::cli::is_multi_fidelity(s.strategy))) {
-            throw std::invalid_argument("--checkpoint and --resume apply to " +
-                                        join(nascent::cli::plain_strategies(), ", "));
-        }
-        if (*run && s.checkpoint && s.resume)
-            throw std::invalid_argument("give --checkpoint FILE or --resume FILE, not both");
         if (*run)
             return s.benchmark == "nb101" ? nascent::cli::run_nb101(s) : nascent::cli::run_nb201(s);
         if (*compare)

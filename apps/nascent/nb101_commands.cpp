@@ -59,8 +59,15 @@ int run_on(const Space& space, const bench::nb101_table& table, const settings& 
                     static_cast<double>(out_of_table) / static_cast<double>(results.size()));
     }
     if (s.json) {
-        io::write_file_atomically(*s.json, results_json(space, s, results, summarize_runs(results),
-                                                        load_seconds, search_seconds));
+        io::write_file_atomically(
+            *s.json,
+            results_json(space, s, results, summarize_runs(results), load_seconds, search_seconds,
+                         exec::make_manifest(
+                             {.data_files = {data_dir(s).file(bench::nb101_table::relative_path)},
+                              .seed = s.seed,
+                              .options = checkpoint_problem(s),
+                              .threads = s.threads,
+                              .in_flight = s.in_flight})));
     }
     return 0;
 }

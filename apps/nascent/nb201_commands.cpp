@@ -69,7 +69,14 @@ results_t search(const nb201_table& table, const settings& s, const exec::tbb_ex
     return exec::visit_strategy(
         s.strategy, context, [&]<class St>(const St& strategy) -> results_t {
             if constexpr (MultiFidelityStrategy<St>) {
-                return run_multi_fidelity(space, strategy, evaluator, mf, executor);
+                if (!s.checkpoint && !s.resume)
+                    return run_multi_fidelity(space, strategy, evaluator, mf, executor);
+                return with_checkpoint(space, s, [&](auto replay, auto& interrupt, auto& writer) {
+                    auto checkpointed = mf;
+                    checkpointed.replay = replay;
+                    return run_multi_fidelity(space, strategy, evaluator, checkpointed, executor,
+                                              interrupt, writer);
+                });
             } else {
                 throw std::logic_error("'" + s.strategy +
                                        "' is not multi-fidelity"); // checked above

@@ -2,6 +2,7 @@
 // latency table. Every strategy's runs are scored by the hypervolume of the front they found,
 // also as a ratio to the exact front of the whole table.
 
+#include "checkpointing.hpp"
 #include "commands.hpp"
 
 #include <nascent/bench/nb201_objectives.hpp>
@@ -78,7 +79,8 @@ int run_nb201_multi_objective(const settings& s) {
                                           .seed = s.seed,
                                           .reference = truth.reference,
                                           .constraints = constraints,
-                                          .on_run_done = bar.callback()};
+                                          .on_run_done = bar.callback(),
+                                          .in_flight = s.in_flight};
     const auto start = clock_type::now();
     std::vector<multi_objective_result<nb201::cell>> results;
     const auto& info = exec::find_strategy(s.strategy);
@@ -93,7 +95,15 @@ int run_nb201_multi_objective(const settings& s) {
             s.strategy, context,
             [&]<class St>(const St& strategy) -> std::vector<multi_objective_result<nb201::cell>> {
                 if constexpr (Strategy<St>) {
-                    return run_multi_objective(space, strategy, ev, objs, options, executor);
+                    if (!s.checkpoint && !s.resume)
+                        return run_multi_objective(space, strategy, ev, objs, options, executor);
+                    return with_checkpoint(
+                        space, s, [&](auto replay, auto& interrupt, auto& writer) {
+                            auto checkpointed = options;
+                            checkpointed.replay = replay;
+                            return run_multi_objective(space, strategy, ev, objs, checkpointed,
+                                                       executor, interrupt, writer);
+                        });
                 } else {
                     throw std::logic_error("'" + s.strategy + "' is multi-fidelity"); // checked
                 }
@@ -148,7 +158,16 @@ int run_nb201_multi_objective(const settings& s) {
                ",\n  \"strategy\": " + nlohmann::json(s.strategy).dump() +
                ",\n  \"objectives\": " + nlohmann::json(*s.objectives).dump() +
                ",\n  \"budget\": " + std::to_string(s.budget) +
-               ",\n  \"seed\": " + std::to_string(s.seed) + ",\n  \"runs\": [\n";
+               ",\n  \"seed\": " + std::to_string(s.seed) + ",\n  \"manifest\": " +
+               exec::make_manifest(
+                   {.data_files = {dir.file(bench::nb201_table::relative_path),
+                                   dir.file(bench::nb201_latency_table::relative_path)},
+                    .seed = s.seed,
+                    .options = checkpoint_problem(s),
+                    .threads = s.threads,
+                    .in_flight = s.in_flight})
+                   .dump() +
+               ",\n  \"runs\": [\n";
         for (std::size_t i = 0; i < results.size(); ++i) {
             const auto& r = results[i];
             nlohmann::json front = nlohmann::json::array();
