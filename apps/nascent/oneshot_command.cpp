@@ -5,6 +5,7 @@
 #include <nascent/bench/nb201_table.hpp>
 #include <nascent/eval/oneshot/darts.hpp>
 #include <nascent/eval/oneshot/drnas.hpp>
+#include <nascent/eval/oneshot/enas.hpp>
 #include <nascent/eval/oneshot/gdas.hpp>
 #include <nascent/eval/oneshot/search.hpp>
 #include <nascent/eval/oneshot/spos.hpp>
@@ -26,8 +27,10 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <unistd.h>
@@ -38,7 +41,7 @@ namespace {
 
 namespace os = eval::oneshot;
 
-const std::vector<std::string> methods{"spos", "darts", "darts2", "gdas", "drnas"};
+const std::vector<std::string> methods{"spos", "darts", "darts2", "gdas", "drnas", "enas"};
 
 /// Epoch, step, loss and ETA on one line of a terminal's stderr.
 class epoch_progress {
@@ -78,7 +81,7 @@ private:
 void check(const oneshot_settings& s) {
     const auto bad = [](const std::string& what) { throw std::invalid_argument(what); };
     if (std::find(methods.begin(), methods.end(), s.method) == methods.end())
-        bad("unknown --method '" + s.method + "' (spos, darts, darts2, gdas, drnas)");
+        bad("unknown --method '" + s.method + "' (spos, darts, darts2, gdas, drnas, enas)");
     if (s.space != "nb201") {
         if (s.space == "darts" || s.space == "mbconv" || s.space == "nb101")
             bad("--space " + s.space + " has no supernet yet (only nb201)");
@@ -94,6 +97,12 @@ void check(const oneshot_settings& s) {
         bad("--train-subset " + std::to_string(s.train_subset) + " must be >= 2 x --batch");
     if (s.budget == 0)
         bad("--budget 0 must be >= 1");
+    if (s.aggregate == 0)
+        bad("--aggregate 0 must be >= 1");
+    if (s.final_samples == 0)
+        bad("--final-samples 0 must be >= 1");
+    if (!(s.controller_lr > 0))
+        bad("--controller-lr " + std::to_string(s.controller_lr) + " must be > 0");
 }
 
 std::string op_label(std::size_t k) {
@@ -134,28 +143,70 @@ nlohmann::json trace_json(const std::vector<os::epoch_record>& trace) {
     return out;
 }
 
+using enas_method = os::enas<nb201::space>;
+
+/// ENAS' controller after an epoch: one line.
+void print_controller(const enas_method& m) {
+    if (m.history().empty())
+        return;
+    const auto& h = m.history().back();
+    std::printf(
+        "  controller: mean reward %.2f%%  baseline %.2f%%  entropy %.2f nats  %zu distinct "
+        "of %zu  pick %s (%.1f%% on its batch)\n",
+        100 * h.mean_reward, 100 * h.baseline, h.entropy, h.distinct,
+        m.opts().controller_steps * m.opts().aggregate, nb201::space::to_string(h.pick).c_str(),
+        100 * h.pick_reward);
+}
+
 template <class Method>
 os::search_result<nb201::space> search(os::nb201_supernet& net, const os::search_data& data,
-                                       Method method, const os::search_options& options,
+                                       Method&& method, const os::search_options& options,
                                        bool quiet) {
     epoch_progress progress;
-    return os::run_oneshot(net, data, method, options,
-                           {.on_step = [&](const os::step_progress& p) { progress.update(p); },
-                            .on_epoch =
-                                [&](const os::epoch_record& r) {
-                                    progress.clear();
-                                    print_epoch(r, quiet);
-                                    std::fflush(stdout);
-                                }});
+    return os::run_oneshot(
+        net, data, method, options,
+        {.on_step = [&](const os::step_progress& p) { progress.update(p); },
+         .on_epoch =
+             [&](const os::epoch_record& r) {
+                 progress.clear();
+                 // ENAS has no alpha: its controller is the line to show
+                 print_epoch(r, quiet || std::is_same_v<std::remove_cvref_t<Method>, enas_method>);
+                 if constexpr (std::is_same_v<std::remove_cvref_t<Method>, enas_method>)
+                     print_controller(method);
+                 std::fflush(stdout);
+             }});
+}
+
+nlohmann::json enas_json(const enas_method& m) {
+    auto epochs = nlohmann::json::array();
+    for (const auto& h : m.history()) {
+        epochs.push_back({{"epoch", h.epoch},
+                          {"mean_reward", h.mean_reward},
+                          {"baseline", h.baseline},
+                          {"entropy", h.entropy},
+                          {"distinct", h.distinct},
+                          {"pick", nb201::space::to_string(h.pick)},
+                          {"pick_batch_acc", h.pick_reward}});
+    }
+    const auto& o = m.opts();
+    return {{"controller_steps", o.controller_steps},
+            {"aggregate", o.aggregate},
+            {"controller_lr", o.controller_lr},
+            {"entropy_weight", o.entropy_weight},
+            {"baseline_decay", o.baseline_decay},
+            {"final_samples", o.final_samples},
+            {"final_batch_acc", m.cell_reward()},
+            {"updates", m.learner().updates()},
+            {"controller", epochs}};
 }
 
 } // namespace
 
 CLI::App* add_oneshot_command(CLI::App& app, oneshot_settings& s) {
     auto* c = app.add_subcommand(
-        "oneshot", "weight-sharing search (SPOS, DARTS, GDAS, DrNAS) on a reduced NB201 "
+        "oneshot", "weight-sharing search (SPOS, DARTS, GDAS, DrNAS, ENAS) on a reduced NB201 "
                    "supernet trained on Fashion-MNIST; the found cell's NB201 table accuracies");
-    c->add_option("--method", s.method, "spos, darts, darts2 (second order), gdas or drnas")
+    c->add_option("--method", s.method, "spos, darts, darts2 (second order), gdas, drnas or enas")
         ->required();
     c->add_option("--space", s.space, "search space (nb201)")->capture_default_str();
     c->add_option("--epochs", s.epochs, "supernet training epochs")->capture_default_str();
@@ -180,6 +231,15 @@ CLI::App* add_oneshot_command(CLI::App& app, oneshot_settings& s) {
     c->add_option("--recalibrate", s.recalibrate, "spos: BN recalibration batches per genotype")
         ->capture_default_str();
     c->add_option("--a-lr", s.a_lr, "Adam learning rate of alpha")->capture_default_str();
+    c->add_option("--controller-steps", s.controller_steps, "enas: controller updates per epoch")
+        ->capture_default_str();
+    c->add_option("--aggregate", s.aggregate, "enas: samples per controller update")
+        ->capture_default_str();
+    c->add_option("--final-samples", s.final_samples,
+                  "enas: cells drawn at the end, the best on one validation batch each is the pick")
+        ->capture_default_str();
+    c->add_option("--controller-lr", s.controller_lr, "enas: Adam learning rate of the controller")
+        ->capture_default_str();
     c->add_flag("--quiet", s.quiet, "no alpha table per epoch");
     return c;
 }
@@ -210,6 +270,7 @@ int run_oneshot_command(const oneshot_settings& s) {
                     data->train.size(), data->valid.size(), data->eval.size(), s.epochs,
                     static_cast<unsigned long long>(s.seed), s.threads);
         os::search_result<nb201::space> result;
+        std::optional<enas_method> enas;
         if (s.method == "spos")
             result = search(*net, *data, os::spos{}, options, s.quiet);
         else if (s.method == "darts")
@@ -218,8 +279,15 @@ int run_oneshot_command(const oneshot_settings& s) {
             result = search(*net, *data, os::darts{.second_order = true}, options, s.quiet);
         else if (s.method == "gdas")
             result = search(*net, *data, os::gdas{}, options, s.quiet);
-        else
+        else if (s.method == "drnas")
             result = search(*net, *data, os::drnas{}, options, s.quiet);
+        else
+            enas.emplace(os::enas_options{.controller_steps = s.controller_steps,
+                                          .aggregate = s.aggregate,
+                                          .controller_lr = s.controller_lr,
+                                          .final_samples = s.final_samples});
+        if (enas)
+            result = search(*net, *data, *enas, options, s.quiet);
 
         nlohmann::json out{{"method", s.method},
                            {"space", s.space},
@@ -245,6 +313,15 @@ int run_oneshot_command(const oneshot_settings& s) {
             out["spos"] = {{"budget", s.budget},
                            {"recalibration_batches", s.recalibrate},
                            {"best_supernet_acc", found.best_reward}};
+        }
+        if (enas) {
+            out["enas"] = enas_json(*enas);
+            if (result.cell) {
+                std::printf(
+                    "ENAS' pick: the best of %zu cells drawn from the controller, %.1f%% on "
+                    "its validation batch\n",
+                    s.final_samples, 100 * enas->cell_reward());
+            }
         }
         out["trace"] = trace_json(result.trace);
         int code = 0;

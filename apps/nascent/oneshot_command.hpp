@@ -2,7 +2,7 @@
 // nascent oneshot: weight-sharing search on the reduced NAS-Bench-201 supernet trained on
 // Fashion-MNIST (eval/oneshot/), then the discretised cell looked up in the NB201 table.
 //
-//   nascent oneshot --method spos|darts|darts2|gdas|drnas --space nb201 --epochs E --seed S
+//   nascent oneshot --method spos|darts|darts2|gdas|drnas|enas --space nb201 --epochs E --seed S
 //                   [--threads T] [--json FILE] [--retrain] [--data DIR] [--fmnist DIR] ...
 
 #include <CLI/CLI.hpp>
@@ -32,7 +32,11 @@ struct oneshot_settings {
     std::size_t budget = 100;         ///< SPOS: genotypes REA scores on the supernet
     std::size_t recalibrate = 4;      ///< SPOS: BN recalibration batches per genotype
     double a_lr = 3e-4;
-    bool quiet = false; ///< no alpha table per epoch
+    std::size_t controller_steps = 50; ///< ENAS: controller updates per epoch
+    std::size_t aggregate = 20;        ///< ENAS: samples per controller update
+    std::size_t final_samples = 100;   ///< ENAS: cells drawn for the final pick
+    double controller_lr = 0.001;      ///< ENAS: Adam learning rate of the controller
+    bool quiet = false;                ///< no alpha table per epoch
 };
 
 /// Adds the subcommand and its options to `app`.

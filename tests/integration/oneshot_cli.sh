@@ -41,6 +41,19 @@ if [[ $out == *"tau 10.000"* && $out == *"tau 0.100"* ]]; then pass; else fail "
 out=$("$nascent" oneshot --method spos --epochs 1 "${tiny[@]}" --budget 4 --recalibrate 1)
 if [[ $? -eq 0 && $out == *"REA on the supernet: 4 genotypes"* && $out == *"cell           |"* ]]; then
     pass; else fail "spos: $out"; fi
+out=$("$nascent" oneshot --method enas --epochs 2 "${tiny[@]}" --controller-steps 2 --aggregate 3 \
+      --final-samples 4 --threads 1 --json "$tmp/e1.json")
+if [[ $? -eq 0 && $out == *"controller: mean reward"* && $out == *"ENAS' pick: the best of 4 cells"* &&
+      $out == *"cell           |"* ]]; then pass; else fail "enas: $out"; fi
+"$nascent" oneshot --method enas --epochs 2 "${tiny[@]}" --controller-steps 2 --aggregate 3 \
+    --final-samples 4 --threads 2 --json "$tmp/e2.json" >/dev/null
+if /usr/bin/python3 - "$tmp/e1.json" "$tmp/e2.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+assert a["status"] == "ok" and a["enas"]["updates"] == 4 and len(a["enas"]["controller"]) == 2
+assert a["cell"] == b["cell"] and a["enas"] == b["enas"]
+PY
+then pass; else fail "enas JSON: 1 and 2 threads"; fi
 
 # divergence: an infinite alpha step makes alpha non-finite
 out=$("$nascent" oneshot --method darts --epochs 2 "${tiny[@]}" --a-lr 1e39 --json "$tmp/nan.json")
@@ -52,7 +65,8 @@ assert d['status'] == 'failed' and len(d['trace']) == 1 and 'cell' not in d" 2>/
     fail "nan: trace not saved"; fi
 
 expect_error "0 epochs" "--epochs 0 must be >= 1" oneshot --method darts --epochs 0 --data "$data"
-expect_error "unknown method" "unknown --method 'enas'" oneshot --method enas --data "$data"
+expect_error "unknown method" "unknown --method 'foo'" oneshot --method foo --data "$data"
+expect_error "enas aggregate 0" "--aggregate 0 must be >= 1" oneshot --method enas --aggregate 0 --data "$data"
 expect_error "space without supernet" "--space darts has no supernet" oneshot --method darts --space darts --data "$data"
 expect_error "unknown space" "unknown --space 'foo'" oneshot --method darts --space foo --data "$data"
 expect_error "missing method" "--method is required" oneshot --epochs 1

@@ -11,7 +11,7 @@ root=${1:-"$(dirname "$0")/../../include/nascent"}
 # DESIGN.md's table, the code has learned better: space/ and ops/ use each other (operators of
 # categorical spaces, spaces built from operators); bench/ and exec/ use pareto/; exec/ writes checkpoints
 # with io/'s atomic writes; exec/ holds the strategy registry, where names meet types, so it includes strategy/; eval/ runs its table
-# writer on exec/'s executors; io/ and detail/ hold helpers below everything. strategy/ never
+# writer on exec/'s executors, and ENAS (eval/oneshot/) trains strategy/'s LSTM controller; io/ and detail/ hold helpers below everything. strategy/ never
 # includes bench/ or eval/: evaluations reach a strategy only through tell.
 declare -A allowed=(
     [detail]=""
@@ -25,7 +25,7 @@ declare -A allowed=(
     [tensor]="core detail"
     [surrogate]="core detail space tensor"
     [strategy]="core detail ops pareto surrogate tensor"
-    [eval]="core detail exec io space tensor"
+    [eval]="core detail exec io space strategy tensor"
     [exec]="core detail io ops pareto strategy"
 )
 

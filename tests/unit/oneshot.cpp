@@ -5,6 +5,7 @@
 
 #include <nascent/eval/oneshot/darts.hpp>
 #include <nascent/eval/oneshot/drnas.hpp>
+#include <nascent/eval/oneshot/enas.hpp>
 #include <nascent/eval/oneshot/gdas.hpp>
 #include <nascent/eval/oneshot/mixed_op.hpp>
 #include <nascent/eval/oneshot/search.hpp>
@@ -342,4 +343,137 @@ TEST_CASE("DrNAS: exact Gamma quantiles and Dirichlet samples with the right mea
     const auto expected = os::drnas::probabilities(alpha.value()); // beta / sum(beta)
     for (std::size_t k = 0; k < 3; ++k)
         CHECK(mean[k] == doctest::Approx(expected[k]).epsilon(0.03));
+}
+
+namespace {
+// ENAS with a small controller (1 x 4 LSTM) so that finite differences cover every parameter.
+os::enas_options small_enas(std::size_t aggregate) {
+    return {.controller_steps = 3,
+            .aggregate = aggregate,
+            .controller_lr = 0.1,
+            .adam_eps = 1.0, // Adam's first step is -lr g / (|g| + eps): g is recoverable
+            .grad_clip = 0.0,
+            .entropy_weight = 0.0,
+            .epoch_samples = 3,
+            .final_samples = 5,
+            .policy = {.hidden = 4, .layers = 1}};
+}
+} // namespace
+
+TEST_CASE("ENAS: the controller's update is REINFORCE on the supernet's batch accuracies") {
+    const auto data = synthetic_data(24, 4);
+    nascent::rng gen(21);
+    auto net = os::make_nb201_supernet(tiny, gen);
+    os::enas<nascent::nb201::space> method(small_enas(3));
+    const auto batch = [&](std::size_t j) {
+        std::vector<std::size_t> idx(8);
+        std::iota(idx.begin(), idx.end(), 8 * j);
+        auto [x, y] = data.valid.gather(idx);
+        return os::labelled_set{std::move(x), std::move(y)};
+    };
+    // The reward by hand: argmax of the single path's logits on the batch, eval-mode BN.
+    const auto by_hand = [&](const nascent::nb201::cell& c, const os::labelled_set& b) {
+        const t::no_grad_guard off;
+        net->set_genotype(c);
+        net->eval();
+        const auto z = (*net)(t::variable(b.images)).value();
+        net->train();
+        double right = 0;
+        for (std::size_t i = 0; i < b.size(); ++i) {
+            std::size_t best = 0;
+            for (std::size_t k = 1; k < 3; ++k)
+                best = z[i * 3 + k] > z[i * 3 + best] ? k : best;
+            right += static_cast<int>(best) == b.labels[i] ? 1 : 0;
+        }
+        return right / static_cast<double>(b.size());
+    };
+    std::vector<os::enas_sample<nascent::nb201::space>> s;
+    s.push_back(method.controller_step(*net, batch(0), gen));
+    s.push_back(method.controller_step(*net, batch(1), gen));
+    const auto before = *method.learner().policy(); // a deep copy, before the update
+    CHECK(method.learner().updates() == 0);
+    s.push_back(method.controller_step(*net, batch(2), gen));
+    REQUIRE(method.learner().updates() == 1);
+    // ENAS' baseline: b_1 = R_1, b_j = 0.99 b_(j-1) + 0.01 R_j; advantages A_j = R_j - b_j.
+    std::vector<double> advantage;
+    double b = 0;
+    for (std::size_t j = 0; j < 3; ++j) {
+        CHECK(s[j].reward == by_hand(s[j].cell, batch(j)));
+        b = j == 0 ? s[j].reward : 0.99 * b + 0.01 * s[j].reward;
+        advantage.push_back(s[j].reward - b);
+    }
+    CHECK(method.learner().baseline() == doctest::Approx(b).epsilon(1e-12));
+    REQUIRE(std::abs(advantage[1]) + std::abs(advantage[2]) > 1e-3); // a gradient to check
+    // g = -(1/M) sum_j A_j d log pi(a_j) / d theta by central differences of log pi; one Adam step
+    // from zero moments with beta1 = 0 moves theta by -lr g / (|g| + eps).
+    auto probe = before;
+    const auto log_pi = [&](const nascent::nb201::cell& c) {
+        std::vector<std::int32_t> a(c.ops.begin(), c.ops.end());
+        return static_cast<double>(probe.evaluate(a, 1).log_prob.value()[0]);
+    };
+    const auto after = method.learner().policy()->parameters();
+    double largest = 0;
+    std::size_t checked = 0;
+    for (std::size_t p = 0; p < probe.parameters().size(); ++p) {
+        const auto& theta = probe.parameters()[p];
+        for (std::size_t k = 0; k < theta.size(); ++k) {
+            const float saved = theta.value()[k];
+            constexpr float h = 1e-2F;
+            double g = 0;
+            for (std::size_t j = 0; j < 3; ++j) {
+                theta.mutable_value()[k] = saved + h;
+                const double up = log_pi(s[j].cell);
+                theta.mutable_value()[k] = saved - h;
+                const double down = log_pi(s[j].cell);
+                g -= advantage[j] * (up - down) / (2 * h) / 3.0;
+            }
+            theta.mutable_value()[k] = saved;
+            const double expected = -0.1 * g / (std::abs(g) + 1.0);
+            const double moved = static_cast<double>(after[p].value()[k]) - saved;
+            largest = std::max(largest, std::abs(expected));
+            CHECK(std::abs(moved - expected) <= 1e-5 + 0.02 * std::abs(expected));
+            ++checked;
+        }
+    }
+    CHECK(checked > 150);
+    CHECK(largest > 1e-3);
+}
+
+TEST_CASE("ENAS: the same seed gives the same search on 1 and 2 threads") {
+    const auto data = synthetic_data(16, 9);
+    const auto run = [&](std::size_t threads) {
+        tbb::task_arena arena(static_cast<int>(threads));
+        return arena.execute([&] {
+            nascent::rng gen(11);
+            auto net = os::make_nb201_supernet(tiny, gen);
+            os::enas<nascent::nb201::space> method(small_enas(4));
+            auto r = os::run_oneshot(*net, data, method, {.epochs = 2, .batch_size = 4, .seed = 3});
+            return std::make_pair(std::move(r), method);
+        });
+    };
+    const auto [a, ea] = run(1);
+    const auto [b, eb] = run(2);
+    REQUIRE(a.status == nascent::eval_status::ok);
+    REQUIRE(a.cell.has_value());
+    CHECK(a.cell == b.cell);
+    CHECK(ea.cell_reward() == eb.cell_reward());
+    CHECK(a.trace[1].train_loss == b.trace[1].train_loss);
+    REQUIRE(ea.history().size() == 2);
+    CHECK(ea.learner().updates() == 2 * 3); // S = 3 updates of M = 4 samples per epoch
+    for (std::size_t i = 0; i < 2; ++i) {
+        CHECK(ea.history()[i].mean_reward == eb.history()[i].mean_reward);
+        CHECK(ea.history()[i].baseline == eb.history()[i].baseline);
+        CHECK(ea.history()[i].entropy == eb.history()[i].entropy);
+        CHECK(ea.history()[i].pick == eb.history()[i].pick);
+        CHECK(ea.history()[i].entropy > 0.0);
+        CHECK(ea.history()[i].mean_reward >= 0.0);
+        CHECK(ea.history()[i].mean_reward <= 1.0);
+    }
+    const auto pa = ea.learner().policy()->parameters();
+    const auto pb = eb.learner().policy()->parameters();
+    for (std::size_t p = 0; p < pa.size(); ++p) {
+        CHECK(std::equal(pa[p].value().begin(), pa[p].value().end(), pb[p].value().begin()));
+    }
+    CHECK_THROWS_AS(os::enas<nascent::nb201::space>({.final_samples = 0}), std::invalid_argument);
+    CHECK_THROWS_AS(os::enas<nascent::nb201::space>({.aggregate = 0}), std::invalid_argument);
 }

@@ -465,3 +465,58 @@ TEST_CASE("rl controllers: bad options are rejected, non-categorical spaces at c
     static_assert(nascent::Strategy<st::ppo<nb201::space, st::lstm_policy<nb201::space>>>);
     static_assert(!nascent::CategoricalSpace<nascent::nb101::space>);
 }
+
+namespace {
+struct reward_log { // a callback: the evaluator's answers in booking order
+    std::vector<double>* out;
+    template <class Event>
+    void on_evaluation(const Event& e) const {
+        out->push_back(e.result.reward);
+    }
+};
+} // namespace
+
+TEST_CASE(
+    "rl controllers: k = 4 in flight, identical on sequential and TBB executors; they learn") {
+    // The search loop asks 4 before it tells (exec/search_loop.hpp); M = 10 makes updates fall
+    // inside batches, so asks in flight span policy updates (PPO keeps their behaviour pi).
+    const nb201::space space;
+    const conv_count f;
+    const auto check = [&](const auto& strategy) {
+        const nascent::run_options o{.budget = 200, .seed = 5, .in_flight = 4};
+        std::vector<double> seq_r, one_r, two_r;
+        const auto seq = nascent::run(strategy, f, o, reward_log{&seq_r});
+        const auto one =
+            nascent::run(strategy, f, o, reward_log{&one_r}, nascent::exec::tbb_executor(1));
+        const auto two =
+            nascent::run(strategy, f, o, reward_log{&two_r}, nascent::exec::tbb_executor(2));
+        CHECK(seq.queries == 200);
+        CHECK(!seq.stalled);
+        CHECK(seq_r == one_r);
+        CHECK(seq_r == two_r);
+        CHECK(seq.trajectory == one.trajectory);
+        CHECK(seq.trajectory == two.trajectory);
+        CHECK(seq.repeats == two.repeats);
+        CHECK(seq.best == two.best);
+        // A uniform policy averages 1.2 convolutions; the last 50 distinct cells must beat the
+        // first 20 by a convolution.
+        CHECK(mean_of(seq_r, 0, 20) < 2.5);
+        CHECK(mean_of(seq_r, 150, 200) > mean_of(seq_r, 0, 20) + 1.0);
+        // k = 1 is another run: the batches differ, so the policy sees other samples.
+        std::vector<double> k1_r;
+        (void)nascent::run(strategy, f, {.budget = 200, .seed = 5}, reward_log{&k1_r});
+        CHECK(k1_r != seq_r);
+    };
+    SUBCASE("reinforce") {
+        check(st::reinforce{space, {.learning_rate = 0.1, .batch = 10}});
+    }
+    SUBCASE("lstm") {
+        check(st::lstm_controller{space, {.learning_rate = 0.02}});
+    }
+    SUBCASE("ppo") {
+        check(st::ppo{space, {.learning_rate = 0.05}});
+    }
+    SUBCASE("ppo lstm") {
+        check(st::ppo{space, {.learning_rate = 0.02}, st::lstm_policy_options{}});
+    }
+}

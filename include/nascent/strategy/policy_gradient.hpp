@@ -30,6 +30,7 @@
 #include <nascent/tensor/autograd/activations.hpp>
 #include <nascent/tensor/autograd/core.hpp>
 #include <nascent/tensor/autograd/elementwise.hpp>
+#include <nascent/tensor/optim.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -77,8 +78,13 @@ struct learner_settings {
     double baseline_decay = 0.9; ///< EMA momentum of the baseline
     double entropy_weight = 0.0; ///< beta
     policy_update update = policy_update::reinforce;
-    std::size_t epochs = 1; ///< ppo_clip: gradient steps per batch
-    double clip = 0.2;      ///< ppo_clip: epsilon
+    std::size_t epochs = 1;  ///< ppo_clip: gradient steps per batch
+    double clip = 0.2;       ///< ppo_clip: epsilon
+    double adam_beta1 = 0.9; ///< ENAS' controller: 0
+    double adam_eps = 1e-8;  ///< ENAS' controller: 1e-3
+    double grad_clip = 0.0;  ///< clip the gradient's joint norm to this (0: off; ENAS: 5)
+    /// true: NAS-Bench-201's bias-corrected EMA; false: ENAS' b_1 = R_1, then the plain EMA
+    bool baseline_bias_correction = true;
 };
 
 namespace detail {
@@ -102,6 +108,12 @@ inline void check_learner(std::string_view who, const learner_settings& s) {
         bad_option(who, "epochs", "0", ">= 1");
     if (!(s.clip > 0.0 && s.clip < 1.0))
         bad_option(who, "clip", std::to_string(s.clip), "in (0, 1)");
+    if (!(s.adam_beta1 >= 0.0 && s.adam_beta1 < 1.0))
+        bad_option(who, "adam_beta1", std::to_string(s.adam_beta1), "in [0, 1)");
+    if (!(s.adam_eps > 0.0) || !std::isfinite(s.adam_eps))
+        bad_option(who, "adam_eps", std::to_string(s.adam_eps), "> 0 and finite");
+    if (!(s.grad_clip >= 0.0) || !std::isfinite(s.grad_clip))
+        bad_option(who, "grad_clip", std::to_string(s.grad_clip), ">= 0 and finite");
 }
 
 /// Rejects spaces a policy cannot cover: no positions, or a position without choices.
@@ -118,13 +130,21 @@ void check_categorical(std::string_view who, const S& space) {
     }
 }
 
-/// Bias-corrected exponential moving average (NAS-Bench-201's ExponentialMovingAverage).
+/// Exponential moving average of the rewards: bias-corrected (NAS-Bench-201's
+/// ExponentialMovingAverage), or started at the first reward (ENAS' and NAS-Bench-201's ENAS.py:
+/// b_1 = R_1, then b = b - (1 - decay)(b - R)).
 class ema_baseline {
 public:
-    explicit ema_baseline(double decay = 0.9) : m_decay(decay) {}
+    explicit ema_baseline(double decay = 0.9, bool bias_corrected = true)
+        : m_decay(decay), m_corrected(bias_corrected) {}
     void update(double reward) {
+        if (!m_corrected && m_denominator == 0.0) {
+            m_numerator = reward;
+            m_denominator = 1.0;
+            return;
+        }
         m_numerator = m_decay * m_numerator + (1.0 - m_decay) * reward;
-        m_denominator = m_decay * m_denominator + (1.0 - m_decay);
+        m_denominator = m_corrected ? m_decay * m_denominator + (1.0 - m_decay) : 1.0;
     }
     /// 0 before the first update.
     [[nodiscard]] double value() const {
@@ -133,6 +153,7 @@ public:
 
 private:
     double m_decay;
+    bool m_corrected;
     double m_numerator = 0.0;
     double m_denominator = 0.0;
 };
@@ -268,7 +289,7 @@ public:
 
     policy_learner(S space, policy_options popts, learner_settings settings, std::string_view who)
         : m_space(std::move(space)), m_policy_options(popts), m_settings(settings),
-          m_baseline(settings.baseline_decay) {
+          m_baseline(settings.baseline_decay, settings.baseline_bias_correction) {
         detail::check_learner(who, settings);
         detail::check_categorical(who, m_space);
         P::check(who, popts);
@@ -281,6 +302,15 @@ public:
         auto [g, log_prob] = m_policy->sample(gen);
         m_pending.push_back({m_next_id++, g, log_prob, 0.0});
         return g;
+    }
+
+    /// A draw from the current policy that is not a sample to learn from (no pending ask): what
+    /// ENAS trains the shared weights on. Initialises the policy like a first ask.
+    template <RandomGenerator G>
+    [[nodiscard]] genotype draw(G& gen) {
+        if (!m_policy)
+            m_policy.emplace(m_space, m_policy_options, gen);
+        return m_policy->sample(gen).first;
     }
 
     void tell(const genotype& g, const evaluation& e) {
@@ -329,7 +359,9 @@ private:
             advantage[j] = m_batch[j].reward - m_baseline.value();
             old_log_prob[j] = m_batch[j].log_prob;
         }
-        const tensor::optim::adam_options adam{.lr = m_settings.learning_rate};
+        const tensor::optim::adam_options adam{.lr = m_settings.learning_rate,
+                                               .beta1 = m_settings.adam_beta1,
+                                               .eps = m_settings.adam_eps};
         const std::size_t steps =
             m_settings.update == policy_update::ppo_clip ? m_settings.epochs : 1;
         for (std::size_t step = 0; step < steps; ++step) {
@@ -338,6 +370,8 @@ private:
                 p.zero_grad();
             const auto terms = m_policy->evaluate(actions, m);
             policy_loss(terms, advantage, old_log_prob, m_settings).backward();
+            if (m_settings.grad_clip > 0.0)
+                (void)tensor::optim::clip_grad_norm(params, m_settings.grad_clip);
             m_adam.step(params, adam);
         }
         m_batch.clear();

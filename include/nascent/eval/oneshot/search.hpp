@@ -10,6 +10,8 @@
 //   m.step(ctx) -> step_losses           one weight step and (bilevel methods) one alpha step
 //   m.probabilities(alpha_e) -> [K]      what the trace shows for an edge (softmax by default)
 //   m.temperature()                      optional: recorded per epoch
+//   m.end_epoch(net, data, options, gen) optional: a phase after the epoch's weight steps
+//   m.cell() -> optional<genotype>       optional: the method's own pick instead of argmax
 //
 // A non-finite loss or alpha ends the run with status failed and the trace so far (a result, not
 // an exception). Results depend on the seed only: every random draw comes from one generator in a
@@ -268,6 +270,11 @@ template <class Space, class Method>
                                    .loss = losses.train});
             }
         }
+        // A method with its own phase after the weights' (ENAS' controller) runs it here.
+        if constexpr (requires { method.end_epoch(net, data, options, gen); }) {
+            if (result.status == eval_status::ok)
+                method.end_epoch(net, data, options, gen);
+        }
         record.train_loss = steps > 0 ? train_total / static_cast<double>(steps) : 0.0;
         if (has_alpha && steps > 0)
             record.valid_loss = valid_total / static_cast<double>(steps);
@@ -285,8 +292,13 @@ template <class Space, class Method>
     }
     result.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (result.status == eval_status::ok && has_alpha)
-        result.cell = argmax_cell<Space>(result.trace.back().probabilities);
+    if constexpr (requires { method.cell(); }) {
+        if (result.status == eval_status::ok)
+            result.cell = method.cell(); // a method that picks its own cell (ENAS)
+    } else {
+        if (result.status == eval_status::ok && has_alpha)
+            result.cell = argmax_cell<Space>(result.trace.back().probabilities);
+    }
     return result;
 }
 
